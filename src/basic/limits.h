@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Every cap on something a peer or a user controls lives here. */
+
+/* Provisioning protocol (ref-provisioning.md §2.3, §4, §11). */
+#define PROV_UID_MAX             79u  /* bytes; 102 - 6 - 1 - 16 */
+#define PROV_PDU_MAX_24G         102u /* 2.4 GHz and Sub-GHz node buffer */
+#define PROV_PDU_MAX_5G          135u /* 5G Mesh node buffer */
+#define PROV_PDU_MAX             PROV_PDU_MAX_5G
+#define PROV_KEY_SIZE            16u
+#define PROV_FACTORY_KEY_SIZE    32u  /* [auth 16][enc 16] */
+#define PROV_IV_SIZE             16u
+#define PROV_MIC_SIZE            5u
+#define PROV_DATA_HEADER_SIZE    9u   /* type, address[4], session, key index, counter[2] */
+#define PROV_USER_STRING_MAX     94u  /* node-side limit for byte and text strings */
+#define PROV_USER_ITEMS_MAX      128u /* ids 128..255 */
+#define PROV_EXTENDED_UID_SIZE   34u
+
+/* Names chosen by people: networks, vendors, sinks, instance ids. */
+#define NAME_MAX_LEN             64u
+/* Gateway and sink ids taken from MQTT topics. */
+#define GW_ID_MAX_LEN            128u
+#define SINK_ID_MAX_LEN          64u
+#define MQTT_TOPIC_MAX_LEN       512u
+
+/* Gateway API: a received_data event carrying a provisioning packet is a few hundred bytes; anything far
+ * larger is refused before protobuf-c allocates for it. */
+#define GWAPI_PAYLOAD_MAX        4096u
+#define GWAPI_PENDING_MAX        4096u  /* send_data requests awaiting their gw-response */
+
+/* Dual-MCU UART (ref-dualmcu.md §2). */
+#define SINK_FRAME_PAYLOAD_MAX   255u
+#define SINK_FRAME_MAX           (3u + SINK_FRAME_PAYLOAD_MAX + 2u)
+#define SINKS_MAX                16u
+
+/* Engine. */
+#define PROV_ACTIONS_MAX         8u
+#define SESSIONS_DEFAULT         20000u
+#define SESSIONS_MAX             1000000u
+
+/* Files. */
+#define CONFIG_FILE_MAX          (1u << 20)
+#define IMPORT_FILE_MAX          (256u << 20)
+#define KEY_FILE_MAX             4096u
+
+/* Store. */
+#define AUDIT_QUEUE_MAX          8192u
+#define USER_ITEMS_MAX           PROV_USER_ITEMS_MAX
+
+/* Management API (issue: fleet-manager API). */
+#define MGMT_REQUEST_MAX         (16u << 20)
+#define MGMT_BULK_ITEMS_MAX      20000u
+#define MGMT_PAGE_MAX            1000u

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "hex.h"
+#include "ratelimit.h"
+#include "siphash24.h"
+#include "string-util.h"
+#include "test-helpers.h"
+
+static void test_hex_roundtrip(void **state) {
+        uint8_t buf[4];
+        char s[9];
+
+        assert_int_equal(hex_decode("0xDEADbeef", buf, sizeof(buf)), 4);
+        assert_string_equal(hex_encode(buf, 4, s, sizeof(s)), "deadbeef");
+        assert_int_equal(hex_decode("abc", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(hex_decode("zz", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(hex_decode("0011223344", buf, sizeof(buf)), -EMSGSIZE);
+        assert_int_equal(hex_decode("", buf, sizeof(buf)), 0);
+}
+
+/* Reference output from the SipHash paper's appendix: key 00..0f, message 00..0e. */
+static void test_siphash_paper_vector(void **state) {
+        uint8_t key[16], msg[15];
+        for (unsigned i = 0; i < 16; i++)
+                key[i] = (uint8_t)i;
+        for (unsigned i = 0; i < 15; i++)
+                msg[i] = (uint8_t)i;
+        assert_true(siphash24(msg, sizeof(msg), key) == 0xa129ca6149be45e5ULL);
+        /* the empty message, from the reference implementation's vector table */
+        assert_true(siphash24(msg, 0, key) == 0x726fdb47dd0e0e31ULL);
+}
+
+static void test_ratelimit(void **state) {
+        RateLimit rl = RATELIMIT_INIT(10 * USEC_PER_SEC, 2);
+        usec_t t = 1000;
+
+        assert_true(ratelimit_below(&rl, t));
+        assert_true(ratelimit_below(&rl, t + 1));
+        assert_false(ratelimit_below(&rl, t + 2));
+        assert_false(ratelimit_below(&rl, t + 3));
+        assert_int_equal(ratelimit_take_suppressed(&rl), 2);
+        assert_int_equal(ratelimit_take_suppressed(&rl), 0);
+        assert_true(ratelimit_below(&rl, t + 10 * USEC_PER_SEC));
+}
+
+static void test_cescape_and_topics(void **state) {
+        char buf[16];
+
+        assert_string_equal(cescape_buf("a\nb'", 4, buf, sizeof(buf)), "a\\x0ab\\x27");
+        assert_string_equal(cescape_str("0123456789abcdefgh", buf, sizeof(buf)), "0123456789ab...");
+        assert_true(topic_level_valid("gw-test-01", 10));
+        assert_false(topic_level_valid("a/b", 3));
+        assert_false(topic_level_valid("a+", 2));
+        assert_false(topic_level_valid("", 0));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_hex_roundtrip),
+                cmocka_unit_test(test_siphash_paper_vector),
+                cmocka_unit_test(test_ratelimit),
+                cmocka_unit_test(test_cescape_and_topics),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
