@@ -125,5 +125,11 @@ static inline bool memeq_secure(const void *a, const void *b, size_t n) {
         return d == 0;
 }
 
+#define assert_not_reached()                                                                                 \
+        do {                                                                                                 \
+                assert(!"unreachable code reached");                                                         \
+                abort();                                                                                     \
+        } while (0)
+
 /* An enum value that means "invalid", following systemd: _FOO_INVALID = -EINVAL. */
 #define _ENUM_INVALID (-EINVAL)
