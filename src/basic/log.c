@@ -9,6 +9,7 @@ static int log_max_level = LOG_INFO;
 static LogBackend log_backend;
 static void *log_backend_userdata;
 static bool log_prefix_priority;
+static bool log_stderr_journal;
 
 static const char *const level_names[] = {
         [LOG_EMERG] = "emerg",     [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",  [LOG_ERR] = "err",
@@ -60,7 +61,7 @@ void log_setup(void) {
                 struct stat st;
                 if (sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
                     (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino)
-                        log_prefix_priority = true;
+                        log_prefix_priority = log_stderr_journal = true;
         }
         e = getenv("MESHPROV_LOG_LEVEL");
         if (e) {
@@ -68,6 +69,10 @@ void log_setup(void) {
                 if (l >= 0)
                         log_set_max_level(l);
         }
+}
+
+bool log_stderr_is_journal(void) {
+        return log_stderr_journal;
 }
 
 void log_write_stderr(int level, const char *message) {

@@ -26,6 +26,9 @@ void log_set_prefix_priority(bool b);
 /* Call once at start-up: detects $JOURNAL_STREAM and reads $MESHPROV_LOG_LEVEL. */
 void log_setup(void);
 
+/* true if log_setup() found stderr connected to the journal. */
+bool log_stderr_is_journal(void);
+
 /* The stderr writer itself, for backends that fall back to it. */
 void log_write_stderr(int level, const char *message);
 
