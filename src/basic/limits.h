@@ -44,6 +44,16 @@
 #define IMPORT_FILE_MAX          (256u << 20)
 #define KEY_FILE_MAX             4096u
 
+/* Configuration (src/io/conf.c). CONFIG_FILE_MAX applies to each file. */
+#define CONF_LINE_MAX            4096u  /* bytes in one line */
+#define CONF_DROPINS_MAX         128u   /* files read from <main>.d/ */
+#define CONF_WARNINGS_MAX        256u   /* kept per load; further ones are only counted */
+#define CONF_TIMESPAN_MAX_SEC    (36500ull * 24 * 3600) /* 100 years: the largest retention or hold time */
+#define CONF_HOST_MAX_LEN        253u   /* MQTT broker host name or address */
+#define MQTT_CLIENT_ID_MAX_LEN   128u
+#define MQTT_SEND_RETRIES_MAX    100u
+#define SINK_IN_FLIGHT_MAX       64u    /* MaxInFlight= per sink */
+
 /* Store. */
 #define AUDIT_QUEUE_MAX          8192u
 #define USER_ITEMS_MAX           PROV_USER_ITEMS_MAX
