@@ -68,11 +68,17 @@ typedef struct ProvMsg {
 } ProvMsg;
 
 /* Parses one packet. pdu_max is the node buffer size for the profile the packet came in on
- * (PROV_PDU_MAX_24G or PROV_PDU_MAX_5G); longer packets are -EMSGSIZE. Malformed: -EBADMSG. */
+ * (PROV_PDU_MAX_24G or PROV_PDU_MAX_5G); longer packets are -EMSGSIZE (checked first). Malformed: -EBADMSG.
+ * Lengths: START 23 + uid (uid 1..PROV_UID_MAX) and a known method; DATA at least PROV_DATA_HEADER_SIZE with
+ * key index 0 or 1 (the payload may be empty here: prov_data_open() and provdata_decode() judge it);
+ * DATA_ACK exactly 6; NACK exactly 7 with a known reason. Unknown types are -EBADMSG. *ret is written only on
+ * success; its byte fields are views into buf. */
 int provmsg_parse(const uint8_t *buf, size_t len, size_t pdu_max, ProvMsg *ret);
 
 /* Builders write into buf and return the length, or -EMSGSIZE if bufsz is too small / -EINVAL for values
- * out of range. */
+ * out of range (unknown method or NACK reason, UID length outside 1..PROV_UID_MAX, key index not 0/1).
+ * hdr->type is ignored: each builder writes its own type, so the header of a parsed START can be passed as it
+ * is to answer it. Nothing is written on failure. */
 int provmsg_build_start(const ProvHeader *hdr, uint8_t method, const uint8_t iv[static PROV_IV_SIZE],
                         const uint8_t *uid, size_t uid_len, uint8_t *buf, size_t bufsz);
 int provmsg_build_data_ack(const ProvHeader *hdr, uint8_t *buf, size_t bufsz);
@@ -81,10 +87,16 @@ int provmsg_build_nack(const ProvHeader *hdr, ProvNackReason reason, uint8_t *bu
 int provmsg_build_data_prefix(const ProvHeader *hdr, ProvKeyIndex key_index, uint16_t counter,
                               uint8_t prefix[static PROV_DATA_HEADER_SIZE]);
 
+/* String tables. Names are lower case: "start", "data", "data_ack", "nack"; "unsecured", "secured",
+ * "extended_uid", "extended_uid_key_mgmt"; "not_authorized", "method_not_supported", "invalid_data",
+ * "invalid_key". *_to_string() returns NULL for unknown values. *_from_string() is case-insensitive, also
+ * takes the decimal wire value ("1"), and returns -EINVAL for anything else. */
 const char *prov_msg_type_to_string(int t);
 const char *prov_method_to_string(int m);
 int prov_method_from_string(const char *s);
 const char *prov_nack_reason_to_string(int r);
 int prov_nack_reason_from_string(const char *s);
+/* 0, 1, 3, 7 */
 bool prov_method_is_known(int m);
+/* 1, 3, 7: DATA is encrypted with the factory key (key index 1) */
 bool prov_method_is_secured(int m);
