@@ -62,3 +62,14 @@
 #define MGMT_REQUEST_MAX         (16u << 20)
 #define MGMT_BULK_ITEMS_MAX      20000u
 #define MGMT_PAGE_MAX            1000u
+
+/* meshprovctl import of wm-provisioning YAML (IMPORT_FILE_MAX above bounds the file). */
+#define IMPORT_DEPTH_MAX          16u      /* nesting of YAML sequences and mappings */
+#define IMPORT_SCALAR_MAX         4096u    /* bytes in one YAML scalar */
+#define IMPORT_ENTRY_NODES_MAX    4096u    /* YAML nodes in one network or node entry (or an anchored section) */
+#define IMPORT_ANCHORS_MAX        1024u    /* anchors defined in one file */
+#define IMPORT_ANCHORED_NODES_MAX 65536u   /* YAML nodes kept alive for later aliases */
+#define IMPORT_MERGE_WORK_MAX     65536u   /* pairs visited resolving merge keys (<<) in one entry */
+#define IMPORT_TOP_KEYS_MAX       64u      /* top-level keys */
+#define IMPORT_NETWORKS_MAX       4096u    /* networks in one file */
+#define IMPORT_NODES_MAX          1000000u /* nodes in one file */
