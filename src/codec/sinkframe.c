@@ -142,6 +142,18 @@ static bool parse_echo(const uint8_t *buf, size_t len, SinkEcho *ret) {
         return true;
 }
 
+/* Whether the last two bytes are the CRC of the others (len >= 2). */
+static bool crc_matches(const uint8_t *buf, size_t len) {
+        Cursor c = CURSOR_INIT(buf, len);
+        const uint8_t *body;
+        uint16_t crc;
+
+        if (len < SINK_FRAME_CRC_SIZE || cursor_get_bytes(&c, len - SINK_FRAME_CRC_SIZE, &body) < 0 ||
+            cursor_get_le16(&c, &crc) < 0)
+                return false;
+        return crc == sink_crc16(body, len - SINK_FRAME_CRC_SIZE);
+}
+
 void sink_frame_decoder_init(SinkFrameDecoder *d, size_t max_frame) {
         assert(d);
 
@@ -209,6 +221,8 @@ int sink_frame_decoder_feed(SinkFrameDecoder *d, const uint8_t **data, size_t *l
                         d->len = 0;
                         if (d->escape) { /* ESC END: the frame is broken; this END already delimits */
                                 d->escape = false;
+                                d->last_error = SINK_FRAME_ERROR_ESCAPE;
+                                d->last_len = n;
                                 r = -EBADMSG;
                                 break;
                         }
@@ -218,6 +232,8 @@ int sink_frame_decoder_feed(SinkFrameDecoder *d, const uint8_t **data, size_t *l
                                 d->n_noise++;
                                 continue;
                         }
+                        d->last_len = n;
+                        d->last_error = SINK_FRAME_ERROR_NONE;
                         if (sink_frame_parse(d->buf, n, &f) >= 0) {
                                 if (ret_frame)
                                         *ret_frame = f;
@@ -226,8 +242,11 @@ int sink_frame_decoder_feed(SinkFrameDecoder *d, const uint8_t **data, size_t *l
                                 if (ret_echo)
                                         *ret_echo = e;
                                 r = SINK_FEED_ECHO;
-                        } else
+                        } else {
+                                d->last_error = crc_matches(d->buf, n) ? SINK_FRAME_ERROR_LENGTH
+                                                                       : SINK_FRAME_ERROR_CRC;
                                 r = -EBADMSG;
+                        }
                         break;
                 }
 
@@ -238,6 +257,8 @@ int sink_frame_decoder_feed(SinkFrameDecoder *d, const uint8_t **data, size_t *l
                         else if (b == SINK_SLIP_ESC_ESC)
                                 b = SINK_SLIP_ESC;
                         else {
+                                d->last_error = SINK_FRAME_ERROR_ESCAPE;
+                                d->last_len = d->len;
                                 skip_to_end(d, &c);
                                 r = -EBADMSG;
                                 break;
@@ -248,6 +269,8 @@ int sink_frame_decoder_feed(SinkFrameDecoder *d, const uint8_t **data, size_t *l
                 }
 
                 if (d->len >= d->max_frame) {
+                        d->last_error = SINK_FRAME_ERROR_OVERSIZE;
+                        d->last_len = d->max_frame + 1;
                         skip_to_end(d, &c);
                         r = -EMSGSIZE;
                         break;
@@ -271,4 +294,15 @@ const char *sink_echo_error_to_string(int e) {
         default:
                 return NULL;
         }
+}
+
+const char *sink_frame_error_to_string(SinkFrameError e) {
+        static const char *const names[_SINK_FRAME_ERROR_MAX] = {
+                [SINK_FRAME_ERROR_NONE] = "none",
+                [SINK_FRAME_ERROR_ESCAPE] = "bad-escape",
+                [SINK_FRAME_ERROR_CRC] = "bad-crc",
+                [SINK_FRAME_ERROR_LENGTH] = "bad-length",
+                [SINK_FRAME_ERROR_OVERSIZE] = "oversize",
+        };
+        return e >= 0 && e < _SINK_FRAME_ERROR_MAX ? names[e] : NULL;
 }

@@ -81,6 +81,17 @@ typedef struct SinkEcho {
         uint16_t rxlen; /* de-escaped bytes the device received, CRC included */
 } SinkEcho;
 
+/* Why the last frame was rejected (for statistics and for the simulator's error echo). */
+typedef enum SinkFrameError {
+        SINK_FRAME_ERROR_NONE,
+        SINK_FRAME_ERROR_ESCAPE,   /* ESC followed by something other than DC/DD */
+        SINK_FRAME_ERROR_CRC,
+        SINK_FRAME_ERROR_LENGTH,   /* CRC fine, length byte does not match the frame */
+        SINK_FRAME_ERROR_OVERSIZE, /* more than max_frame bytes */
+        _SINK_FRAME_ERROR_MAX,
+        _SINK_FRAME_ERROR_INVALID = -EINVAL,
+} SinkFrameError;
+
 typedef struct SinkFrameDecoder {
         size_t max_frame; /* largest de-escaped frame accepted, CRC included */
         size_t len;
@@ -89,6 +100,8 @@ typedef struct SinkFrameDecoder {
         bool discarding;  /* skipping to the next END after an error */
         size_t n_noise;   /* statistics: short runs dropped as noise, bytes dropped before the first END */
         size_t n_unsynced_bytes;
+        SinkFrameError last_error; /* of the last non-zero return */
+        size_t last_len;           /* de-escaped bytes of that frame, CRC included (oversize: max_frame + 1) */
         uint8_t buf[SINK_FRAME_MAX];
 } SinkFrameDecoder;
 
@@ -116,3 +129,4 @@ int sink_frame_decoder_feed(SinkFrameDecoder *d, const uint8_t **data, size_t *l
 int sink_frame_parse(const uint8_t *buf, size_t len, SinkFrame *ret);
 
 const char *sink_echo_error_to_string(int e);
+const char *sink_frame_error_to_string(SinkFrameError e);

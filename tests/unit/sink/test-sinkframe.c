@@ -385,6 +385,56 @@ static void test_reset_forgets_partial_frame(void **state) {
         assert_int_equal(d.n_unsynced_bytes, 3);
 }
 
+/* Why a frame was rejected, and how long it was: what the simulator's error echo reports. */
+static void test_last_error_reason(void **state) {
+        static const struct {
+                const char *wire;
+                int r;
+                SinkFrameError err;
+                size_t len;
+        } v[] = {
+                { "C0 84 0E 01 01 18 AC C0", -EBADMSG, SINK_FRAME_ERROR_CRC, 6 },
+                { "C0 84 0E 01 DB 11 C0", -EBADMSG, SINK_FRAME_ERROR_ESCAPE, 3 },
+                { "C0 84 0E 01 DB C0", -EBADMSG, SINK_FRAME_ERROR_ESCAPE, 3 },
+                { "C0 84 0E 01 01 18 AB C0", SINK_FEED_FRAME, SINK_FRAME_ERROR_NONE, 6 },
+                { "C0 01 07 00 FF FF C0", SINK_FEED_ECHO, SINK_FRAME_ERROR_NONE, 5 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+                uint8_t wire[32];
+                size_t n = unhex_spaced(v[i].wire, wire, sizeof(wire));
+                const uint8_t *p = wire;
+                SinkFrameDecoder d;
+
+                sink_frame_decoder_init(&d, 0);
+                assert_int_equal(sink_frame_decoder_feed(&d, &p, &n, NULL, NULL), v[i].r);
+                assert_int_equal(d.last_error, v[i].err);
+                assert_int_equal(d.last_len, v[i].len);
+        }
+
+        /* length byte wrong but CRC right */
+        uint8_t raw[] = { 0x84, 0x01, 0x02, 0x00 }, wire[16];
+        uint16_t crc = sink_crc16(raw, sizeof(raw));
+        uint8_t framed[] = { 0xC0, 0x84, 0x01, 0x02, 0x00, (uint8_t)(crc & 0xFF), (uint8_t)(crc >> 8), 0xC0 };
+        memcpy(wire, framed, sizeof(framed));
+        const uint8_t *p = wire;
+        size_t n = sizeof(framed);
+        SinkFrameDecoder d;
+        sink_frame_decoder_init(&d, 0);
+        if (memchr(framed + 1, 0xC0, 6) || memchr(framed + 1, 0xDB, 6))
+                skip(); /* CRC happens to need escaping; not the case for this input */
+        assert_int_equal(sink_frame_decoder_feed(&d, &p, &n, NULL, NULL), -EBADMSG);
+        assert_int_equal(d.last_error, SINK_FRAME_ERROR_LENGTH);
+
+        sink_frame_decoder_init(&d, 4);
+        n = unhex_spaced("C0 84 0E 01 01 18 AB C0", wire, sizeof(wire));
+        p = wire;
+        assert_int_equal(sink_frame_decoder_feed(&d, &p, &n, NULL, NULL), -EMSGSIZE);
+        assert_int_equal(d.last_error, SINK_FRAME_ERROR_OVERSIZE);
+        assert_int_equal(d.last_len, 5);
+        assert_string_equal(sink_frame_error_to_string(SINK_FRAME_ERROR_CRC), "bad-crc");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_crc_check_value_and_empty),
@@ -406,6 +456,7 @@ int main(void) {
                 cmocka_unit_test(test_oversize_frame),
                 cmocka_unit_test(test_error_echo_recognised),
                 cmocka_unit_test(test_reset_forgets_partial_frame),
+                cmocka_unit_test(test_last_error_reason),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
