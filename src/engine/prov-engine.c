@@ -87,6 +87,7 @@ struct ProvEngine {
         uint32_t used;
         uint32_t live;
         uint32_t generation;
+        uint32_t downlink_seq; /* makes every downlink id unique, also for re-sent answers */
 
         struct {
                 uint32_t head, tail;
@@ -326,7 +327,9 @@ static void downlink_push(ProvEngine *e, ProvActionList *actions, Session *s, co
         ProvDownlink *d = &action_push(actions, PROV_ACTION_SEND)->send;
 
         assert(len <= sizeof(d->payload));
-        d->id = ((uint64_t)s->generation << 32) | session_index(e, s);
+        if (++e->downlink_seq == 0)
+                e->downlink_seq = 1;
+        d->id = ((uint64_t)e->downlink_seq << 32) | session_index(e, s);
         d->route = s->best_route;
         d->network_address = s->key.network_address;
         d->destination_address = s->key.source_address;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Engine policy, one rule per test: events in, actions out, a fake clock and a fake lookup. What comes back
  * is checked the way a node would: DATA is decrypted and its CBOR decoded. */
-#define _GNU_SOURCE
+#include <stdio.h>
 #include <string.h>
 
 #include "cursor.h"
