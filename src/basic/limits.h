@@ -28,6 +28,11 @@
  * larger is refused before protobuf-c allocates for it. */
 #define GWAPI_PAYLOAD_MAX        4096u
 #define GWAPI_PENDING_MAX        4096u  /* send_data requests awaiting their gw-response */
+#define GWAPI_APP_PAYLOAD_MAX    1500u  /* application payload in one packet (c-mesh-api MAX_FULL_PACKET_SIZE) */
+#define GWAPI_UNPACK_MEMORY_MAX  (128u << 10) /* heap protobuf-c may use to unpack one message */
+#define GWAPI_STATUS_SINKS_MAX   16u    /* sink configs in one status event (the reference gateway has <= 10) */
+#define GWAPI_FEATURES_MAX       16u    /* gateway features listed in one status event */
+#define GWAPI_GW_STRING_MAX      128u   /* gw_model, gw_version */
 
 /* Dual-MCU UART (ref-dualmcu.md §2). */
 #define SINK_FRAME_PAYLOAD_MAX   255u
