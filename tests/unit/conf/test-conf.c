@@ -12,9 +12,10 @@
 #include "conf.h"
 #include "config.h"
 #include "fileio.h"
+#include "string-util.h"
 
-#ifndef CONF_CASES_DIR
-#error "CONF_CASES_DIR must point at tests/unit/conf/cases"
+#if !defined(CONF_CASES_DIR) || !defined(CONF_EXAMPLE_FILE)
+#error "CONF_CASES_DIR and CONF_EXAMPLE_FILE must point at tests/unit/conf/cases and etc/meshprovd.conf"
 #endif
 
 /* ---- helpers ---- */
@@ -723,6 +724,95 @@ static void test_dump_timespans_round_trip(void **state) {
         }
 }
 
+/* ---- the shipped example file ---- */
+
+/* Strips the values' trailing "  # source" comments from a dump. */
+static char *dump_values(const Config *c) {
+        char *out = dump(c), *res = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&res, &len);
+
+        assert_non_null(f);
+        for (char *save = NULL, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char *hash = strstr(l, "  # ");
+                if (l[0] == '#')
+                        continue;
+                if (hash)
+                        *hash = '\0';
+                fprintf(f, "%s\n", l);
+        }
+        assert_int_equal(fclose(f), 0);
+        free(out);
+        return res;
+}
+
+static void test_example_file(void **state) {
+        _cleanup_free_ char *text = NULL, *defaults = NULL, *example = NULL;
+        ConfOptions o = OPTIONS(NULL);
+        Config *c = NULL, *d;
+        size_t n;
+
+        /* As shipped (everything commented out): the defaults, without a single warning. */
+        assert_int_equal(conf_load(CONF_EXAMPLE_FILE, &o, &c), 0);
+        assert_int_equal(c->n_warnings, 0);
+        d = load_text("");
+        defaults = dump_values(d);
+        example = dump_values(c);
+        assert_string_equal(example, defaults);
+        config_free(c);
+        free(example);
+
+        /* Uncommenting every "#Key=value" and "#[Sink]" line gives the defaults again, with every key set
+         * from the file: the example lists every key, each with its real default. */
+        assert_int_equal(read_full_file(CONF_EXAMPLE_FILE, 1 << 20, &text, &n), 0);
+        for (char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (p[0] == '#' && (p[1] == '[' || (p[1] >= 'A' && p[1] <= 'Z')))
+                        p[0] = ' ';
+        c = load_text(text);
+        assert_int_equal(c->n_warnings, 0);
+        assert_int_equal(c->n_sinks, 1);
+        assert_string_equal(c->sinks[0].name, "sink0");
+        assert_null(c->sinks[0].device);
+        assert_int_equal(c->sinks[0].baud, 0);
+        assert_false(c->sinks[0].start_stack);
+        assert_int_equal(c->sinks[0].max_in_flight, 4);
+        static const char *const sink_keys[] = { "Name", "Device", "Baud", "StartStack", "MaxInFlight" };
+        for (size_t i = 0; i < ELEMENTSOF(sink_keys); i++)
+                assert_non_null(conf_sink_source(c, 0, sink_keys[i])->file);
+
+        /* Same values as the defaults (the sink aside), and every key of the dump was set by the file. */
+        c->n_sinks = 0;
+        example = dump_values(c);
+        c->n_sinks = 1;
+        if (!streq(MESHPROV_DEFAULT_DB, "/var/lib/meshprov/meshprov.db")) /* a build with another default */
+                assert_int_equal(free_and_strdup(&d->store.database, c->store.database), 0);
+        free(defaults);
+        defaults = dump_values(d);
+        assert_string_equal(example, defaults);
+
+        const char *section = NULL;
+        size_t keys = 0;
+        for (char *save = NULL, *l = strtok_r(example, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                if (l[0] == '[') {
+                        l[strlen(l) - 1] = '\0';
+                        section = l + 1;
+                        continue;
+                }
+                char *eq = strchr(l, '=');
+                assert_non_null(eq);
+                *eq = '\0';
+                const ConfSource *src = conf_source(c, section, l);
+                assert_non_null(src);
+                if (!src->file)
+                        print_error("%s= in [%s] is missing from the example file\n", l, section);
+                assert_non_null(src->file);
+                keys++;
+        }
+        assert_int_equal(keys, 33);
+        config_free(c);
+        config_free(d);
+}
+
 /* ---- golden cases: cases/<name>.conf (+ <name>.env, <name>.conf.d/) -> cases/<name>.out ---- */
 
 static char **read_env_file(const char *name) {
@@ -855,6 +945,7 @@ int main(void) {
                 cmocka_unit_test(test_validate_derived_names),
                 cmocka_unit_test(test_dump_hides_secrets),
                 cmocka_unit_test(test_dump_timespans_round_trip),
+                cmocka_unit_test(test_example_file),
                 cmocka_unit_test(test_golden),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
