@@ -61,6 +61,8 @@ int log_struct_internal(int level, int error, const char *file, int line, const 
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, e, __VA_ARGS__)
 #define log_error_errno(e, ...)   log_full_errno(LOG_ERR, e, __VA_ARGS__)
 
+#define log_oom() log_error_errno(-ENOMEM, "Out of memory.")
+
 /* Structured: log_struct(LOG_INFO, 0, LOG_FIELDS("SINK=sink0", "NODE_ADDR=12"), "Sink %s up", name); */
 #define LOG_FIELDS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define log_struct_errno(level, error, fields, ...)                                                          \

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The manager wires everything onto one sd-event loop: configuration, store, engine, the cloud bearer
+ * (MQTT, Wirepas gateway API), the UART sinks and the management API. It turns what the bearers hear into
+ * engine events and carries out the engine's actions. */
+
+#include <systemd/sd-event.h>
+
+#include "audit.h"
+#include "conf.h"
+#include "gwbearer.h"
+#include "identity.h"
+#include "mqtt.h"
+#include "prov-engine.h"
+#include "ratelimit.h"
+#include "store.h"
+
+typedef struct Manager Manager;
+
+/* Hooks for the bearers and the API that live in their own files (sinks.c, api.c). */
+typedef struct ManagerCounters {
+        uint64_t malformed;      /* uplinks the engine refused to parse */
+        uint64_t send_rejected;  /* downlinks a bearer refused outright */
+        uint64_t records;
+} ManagerCounters;
+
+struct Manager {
+        sd_event *event;
+        char *config_path;       /* NULL: default */
+        Config *config;
+
+        Store *store;
+        uint8_t master_key[32];
+        IdentitySource identity;
+        ProvLookup lookup;
+        ProvEngine *engine;
+        ProvEngineConfig engine_config;
+        sd_event_source *engine_timer;
+
+        AuditQueue audit;
+        sd_event_source *audit_flush;
+        sd_event_source *prune_timer;
+        sd_event_source *status_timer;
+
+        Mqtt *mqtt;
+        GwBearer *gw;
+
+        /* downlink results that could not be fed to the engine while its actions were being executed */
+        struct {
+                uint64_t id;
+                int error;
+                char detail[64];
+        } deferred_results[64];
+        size_t n_deferred_results;
+        bool in_engine;
+
+        usec_t started;          /* CLOCK_MONOTONIC */
+        RateLimit nack_log_rl, warn_log_rl, malformed_log_rl;
+        ManagerCounters counters;
+};
+
+int manager_new(const char *config_path, Config *config, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* Runs until SIGTERM/SIGINT; returns the exit code. */
+int manager_run(Manager *m);
+
+/* For the bearers: hand an uplink to the engine, report a downlink's fate. */
+void manager_uplink(Manager *m, const ProvUplink *up);
+void manager_send_result(Manager *m, uint64_t downlink_id, int error, const char *detail);
+
+/* One-line summary for STATUS= and logs. */
+void manager_format_status(Manager *m, char *buf, size_t size);
