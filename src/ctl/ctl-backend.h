@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The seam between meshprovctl's command handlers (and the YAML import) and where the data lives. Handlers
+ * call only these operations, never the store directly, so the same handlers can later run against a daemon
+ * through the MQTT management API (a "remote" backend) as well as on the SQLite file ("local", below).
+ *
+ * The operations mirror the store's domain verbs (src/store/store.h) and use its structs. Rules a remote
+ * backend will have to follow too: getters may return keys zeroed (a remote daemon never sends keys), so
+ * handlers update with STORE_KEY_KEEP unless the user gave a new key; puts report StoreError for a person. */
+
+#include "macro.h"
+#include "store.h"
+
+typedef struct CtlBackend CtlBackend;
+
+struct CtlBackend {
+        const char *kind; /* "local" */
+        void *data;
+
+        /* All or nothing for a group of puts (import). */
+        int (*begin)(CtlBackend *b);
+        int (*commit)(CtlBackend *b);
+        int (*rollback)(CtlBackend *b);
+
+        int (*network_put)(CtlBackend *b, const StoreNetwork *n, StorePutMode mode, StoreError *err);
+        int (*network_get)(CtlBackend *b, const char *name, StoreNetwork *ret);
+        int (*network_list)(CtlBackend *b, StoreNetworkCb cb, void *userdata);
+        int (*network_delete)(CtlBackend *b, const char *name, StoreError *err);
+
+        int (*vendor_put)(CtlBackend *b, const StoreVendor *v, StorePutMode mode, StoreError *err);
+        int (*vendor_get)(CtlBackend *b, const char *name, StoreVendor *ret);
+        int (*vendor_list)(CtlBackend *b, StoreVendorCb cb, void *userdata);
+        int (*vendor_delete)(CtlBackend *b, const char *name, StoreError *err);
+        /* The per-device factory key for factory programming: derived from the vendor's master key, or the
+         * vendor's shared factory key. ret_derived tells which. -ENOKEY if the vendor has no key. */
+        int (*vendor_device_key)(CtlBackend *b, const char *vendor, const uint8_t *uid, size_t uid_len,
+                                 uint8_t ret_key[static PROV_FACTORY_KEY_SIZE], bool *ret_derived);
+
+        int (*device_put)(CtlBackend *b, const StoreDevice *d, StorePutMode mode, StoreError *err);
+        int (*device_get)(CtlBackend *b, const uint8_t *uid, size_t uid_len, StoreDevice *ret);
+        int (*device_delete)(CtlBackend *b, const uint8_t *uid, size_t uid_len, StoreError *err);
+        int (*device_set_enabled)(CtlBackend *b, const uint8_t *uid, size_t uid_len, bool enabled);
+        int (*device_list)(CtlBackend *b, const StoreDeviceFilter *f, StoreDeviceCb cb, void *userdata);
+        int (*device_count)(CtlBackend *b, const StoreDeviceFilter *f, uint64_t *ret);
+
+        int (*audit_query)(CtlBackend *b, const StoreAuditFilter *f, StoreAuditCb cb, void *userdata);
+
+        void (*free)(CtlBackend *b);
+};
+
+CtlBackend *ctl_backend_free(CtlBackend *b);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CtlBackend *, ctl_backend_free);
+
+/* A backend on an open store. With take_ownership the store is freed with the backend. Puts are stamped with
+ * the real-time clock. */
+int ctl_backend_local_new(Store *s, bool take_ownership, CtlBackend **ret);
