@@ -43,10 +43,10 @@ struct ConfItem {
         const char *section;
         const char *key;
         const ConfType *type;
-        size_t offset;           /* in Config, or in ConfSink for [Sink] keys */
-        uint64_t min, max;       /* numbers; time spans in usec; text: max length in bytes */
-        const char *def;         /* the default as text for the parser; NULL: unset/zero */
-        const char *unset_note;  /* shown by conf_dump() next to an unset value */
+        size_t offset;          /* in Config, or in ConfSink for [Sink] keys */
+        uint64_t min, max;      /* numbers; time spans in usec; text: max length in bytes */
+        const char *def;        /* the default as text for the parser; NULL: unset/zero */
+        const char *unset_note; /* shown by conf_dump() next to an unset value */
         ConfItemFlags flags;
 };
 
@@ -56,7 +56,7 @@ static char *format_span(usec_t u, char *buf, size_t size) {
                 const char *suffix;
                 usec_t usec;
         } units[] = {
-                { "d", USEC_PER_DAY }, { "h", USEC_PER_HOUR }, { "min", USEC_PER_MINUTE },
+                { "d", USEC_PER_DAY }, { "h", USEC_PER_HOUR },  { "min", USEC_PER_MINUTE },
                 { "s", USEC_PER_SEC }, { "ms", USEC_PER_MSEC }, { "us", 1 },
         };
         size_t o = 0;
@@ -135,8 +135,11 @@ static void text_clear(void *field) {
 }
 
 static const ConfType type_text = {
-        .parse = text_parse, .format = text_format, .expect = text_expect,
-        .is_set = text_is_set, .clear = text_clear,
+        .parse = text_parse,
+        .format = text_format,
+        .expect = text_expect,
+        .is_set = text_is_set,
+        .clear = text_clear,
 };
 
 /* Absolute paths. */
@@ -151,8 +154,11 @@ static void path_expect(const ConfItem *it, char *buf, size_t size) {
 }
 
 static const ConfType type_path = {
-        .parse = path_parse, .format = text_format, .expect = path_expect,
-        .is_set = text_is_set, .clear = text_clear,
+        .parse = path_parse,
+        .format = text_format,
+        .expect = path_expect,
+        .is_set = text_is_set,
+        .clear = text_clear,
 };
 
 /* Broker host: a DNS name or an IPv4/IPv6 address (with an optional %scope). */
@@ -174,8 +180,11 @@ static void host_expect(const ConfItem *it, char *buf, size_t size) {
 }
 
 static const ConfType type_host = {
-        .parse = host_parse, .format = text_format, .expect = host_expect,
-        .is_set = text_is_set, .clear = text_clear,
+        .parse = host_parse,
+        .format = text_format,
+        .expect = host_expect,
+        .is_set = text_is_set,
+        .clear = text_clear,
 };
 
 /* Names that end up as one MQTT topic level: sink names, the instance id. */
@@ -192,8 +201,11 @@ static void name_expect(const ConfItem *it, char *buf, size_t size) {
 }
 
 static const ConfType type_name = {
-        .parse = name_parse, .format = text_format, .expect = name_expect,
-        .is_set = text_is_set, .clear = text_clear,
+        .parse = name_parse,
+        .format = text_format,
+        .expect = name_expect,
+        .is_set = text_is_set,
+        .clear = text_clear,
 };
 
 /* Booleans. */
@@ -222,8 +234,11 @@ static void bool_clear(void *field) {
 }
 
 static const ConfType type_bool = {
-        .parse = bool_parse, .format = bool_format, .expect = bool_expect,
-        .is_set = bool_is_set, .clear = bool_clear,
+        .parse = bool_parse,
+        .format = bool_format,
+        .expect = bool_expect,
+        .is_set = bool_is_set,
+        .clear = bool_clear,
 };
 
 /* Unsigned numbers of three widths. */
@@ -242,30 +257,33 @@ static void number_expect(const ConfItem *it, char *buf, size_t size) {
         snprintf(buf, size, "a number in %" PRIu64 "..%" PRIu64, it->min, it->max);
 }
 
-#define DEFINE_NUMBER_TYPE(name, type)                                                                       \
-        static int name##_parse(const ConfItem *it, const char *v, void *field) {                            \
-                uint64_t n;                                                                                  \
-                int r = number_parse(it, v, &n);                                                             \
-                if (r < 0)                                                                                   \
-                        return r;                                                                            \
-                *(type *)field = (type)n;                                                                    \
-                return 0;                                                                                    \
-        }                                                                                                    \
-        static void name##_format(const ConfItem *it, const void *field, char *buf, size_t size) {           \
-                if (*(const type *)field == 0 && it->min > 0) /* unset */                                    \
-                        buf[0] = '\0';                                                                       \
-                else                                                                                         \
-                        snprintf(buf, size, "%" PRIu64, (uint64_t) * (const type *)field);                   \
-        }                                                                                                    \
-        static bool name##_is_set(const void *field) {                                                       \
-                return *(const type *)field != 0;                                                            \
-        }                                                                                                    \
-        static void name##_clear(void *field) {                                                              \
-                *(type *)field = 0;                                                                          \
-        }                                                                                                    \
-        static const ConfType type_##name = {                                                                \
-                .parse = name##_parse, .format = name##_format, .expect = number_expect,                     \
-                .is_set = name##_is_set, .clear = name##_clear,                                              \
+#define DEFINE_NUMBER_TYPE(name, type)                                                             \
+        static int name##_parse(const ConfItem *it, const char *v, void *field) {                  \
+                uint64_t n;                                                                        \
+                int r = number_parse(it, v, &n);                                                   \
+                if (r < 0)                                                                         \
+                        return r;                                                                  \
+                *(type *)field = (type)n;                                                          \
+                return 0;                                                                          \
+        }                                                                                          \
+        static void name##_format(const ConfItem *it, const void *field, char *buf, size_t size) { \
+                if (*(const type *)field == 0 && it->min > 0) /* unset */                          \
+                        buf[0] = '\0';                                                             \
+                else                                                                               \
+                        snprintf(buf, size, "%" PRIu64, (uint64_t) * (const type *)field);         \
+        }                                                                                          \
+        static bool name##_is_set(const void *field) {                                             \
+                return *(const type *)field != 0;                                                  \
+        }                                                                                          \
+        static void name##_clear(void *field) {                                                    \
+                *(type *)field = 0;                                                                \
+        }                                                                                          \
+        static const ConfType type_##name = {                                                      \
+                .parse = name##_parse,                                                             \
+                .format = name##_format,                                                           \
+                .expect = number_expect,                                                           \
+                .is_set = name##_is_set,                                                           \
+                .clear = name##_clear,                                                             \
         };
 
 DEFINE_NUMBER_TYPE(unsigned, unsigned)
@@ -293,7 +311,8 @@ static void span_format(const ConfItem *it, const void *field, char *buf, size_t
 static void span_expect(const ConfItem *it, char *buf, size_t size) {
         char a[64], b[64];
         snprintf(buf, size, "a time span in %s..%s%s", format_span(it->min, a, sizeof(a)),
-                 format_span(it->max, b, sizeof(b)), it->flags & CONF_WHOLE_SECONDS ? ", whole seconds" : "");
+                 format_span(it->max, b, sizeof(b)),
+                 it->flags & CONF_WHOLE_SECONDS ? ", whole seconds" : "");
 }
 
 static bool span_is_set(const void *field) {
@@ -305,8 +324,11 @@ static void span_clear(void *field) {
 }
 
 static const ConfType type_span = {
-        .parse = span_parse, .format = span_format, .expect = span_expect,
-        .is_set = span_is_set, .clear = span_clear,
+        .parse = span_parse,
+        .format = span_format,
+        .expect = span_expect,
+        .is_set = span_is_set,
+        .clear = span_clear,
 };
 
 /* Log level: a syslog level name within min..max. */
@@ -345,8 +367,11 @@ static void level_clear(void *field) {
 }
 
 static const ConfType type_level = {
-        .parse = level_parse, .format = level_format, .expect = level_expect,
-        .is_set = level_is_set, .clear = level_clear,
+        .parse = level_parse,
+        .format = level_format,
+        .expect = level_expect,
+        .is_set = level_is_set,
+        .clear = level_clear,
 };
 
 /* Profiles: a list of names separated by spaces or commas. */
@@ -387,7 +412,8 @@ static int profiles_parse(const ConfItem *it, const char *v, void *field) {
                 if (n == 0)
                         break;
                 for (size_t i = 0; i < ELEMENTSOF(profile_names); i++)
-                        if (strlen(profile_names[i].name) == n && strncasecmp(p, profile_names[i].name, n) == 0) {
+                        if (strlen(profile_names[i].name) == n &&
+                            strncasecmp(p, profile_names[i].name, n) == 0) {
                                 mask |= profile_names[i].bit;
                                 found = true;
                         }
@@ -410,23 +436,26 @@ static void profiles_expect(const ConfItem *it, char *buf, size_t size) {
 }
 
 static const ConfType type_profiles = {
-        .parse = profiles_parse, .format = profiles_format, .expect = profiles_expect,
-        .is_set = unsigned_is_set, .clear = unsigned_clear,
+        .parse = profiles_parse,
+        .format = profiles_format,
+        .expect = profiles_expect,
+        .is_set = unsigned_is_set,
+        .clear = unsigned_clear,
 };
 
-#define SEC(n)       ((uint64_t)(n) * USEC_PER_SEC)
-#define SPAN_MAX     ((uint64_t)CONF_TIMESPAN_MAX_SEC * USEC_PER_SEC)
-#define TEXT_MAX     ((uint64_t)CONF_LINE_MAX)
+#define SEC(n)   ((uint64_t)(n)*USEC_PER_SEC)
+#define SPAN_MAX ((uint64_t)CONF_TIMESPAN_MAX_SEC * USEC_PER_SEC)
+#define TEXT_MAX ((uint64_t)CONF_LINE_MAX)
 
-#define ITEM(sec, k, t, field, lo, hi, d, ...)                                                               \
-        {                                                                                                    \
-                .section = sec, .key = k, .type = &(t), .offset = offsetof(Config, field), .min = (lo),      \
-                .max = (hi), .def = (d), __VA_ARGS__                                                         \
+#define ITEM(sec, k, t, field, lo, hi, d, ...)                                                          \
+        {                                                                                               \
+                .section = sec, .key = k, .type = &(t), .offset = offsetof(Config, field), .min = (lo), \
+                .max = (hi), .def = (d), __VA_ARGS__                                                    \
         }
-#define SINK_ITEM(k, t, field, lo, hi, d, ...)                                                               \
-        {                                                                                                    \
-                .section = "Sink", .key = k, .type = &(t), .offset = offsetof(ConfSink, field), .min = (lo), \
-                .max = (hi), .def = (d), __VA_ARGS__                                                         \
+#define SINK_ITEM(k, t, field, lo, hi, d, ...)                                                  \
+        {                                                                                       \
+                .section = "Sink", .key = k, .type = &(t), .offset = offsetof(ConfSink, field), \
+                .min = (lo), .max = (hi), .def = (d), __VA_ARGS__                               \
         }
 
 /* Every key, in the order conf_dump() prints them. Keep etc/meshprovd.conf in step. */
@@ -439,7 +468,8 @@ static const ConfItem items[] = {
         ITEM("Store", "BusyTimeoutSec", type_span, store.busy_timeout, 0, SEC(3600), "5s"),
         ITEM("Store", "AddressHoldSec", type_span, store.address_hold, 0, SPAN_MAX, "7d"),
 
-        ITEM("Provisioning", "MaxSessions", type_unsigned, provisioning.max_sessions, 16, SESSIONS_MAX, "20000"),
+        ITEM("Provisioning", "MaxSessions", type_unsigned, provisioning.max_sessions, 16, SESSIONS_MAX,
+             "20000"),
         ITEM("Provisioning", "SessionTimeoutSec", type_span, provisioning.session_timeout, SEC(1),
              SEC(7 * 24 * 3600), "30min"),
         ITEM("Provisioning", "RouteWindowSec", type_span, provisioning.route_window, 0, SEC(60), "200ms",
@@ -447,7 +477,8 @@ static const ConfItem items[] = {
         ITEM("Provisioning", "DuplicateHoldSec", type_span, provisioning.duplicate_hold, 0, SEC(3600), "5s"),
         ITEM("Provisioning", "Profiles", type_profiles, provisioning.profiles, 0, 0, "2.4G SubG 5GMesh"),
 
-        ITEM("Mqtt", "Host", type_host, mqtt.host, 0, CONF_HOST_MAX_LEN, NULL, .unset_note = "cloud bearer off"),
+        ITEM("Mqtt", "Host", type_host, mqtt.host, 0, CONF_HOST_MAX_LEN, NULL,
+             .unset_note = "cloud bearer off"),
         ITEM("Mqtt", "Port", type_u16, mqtt.port, 1, 65535, NULL),
         ITEM("Mqtt", "TLS", type_bool, mqtt.tls, 0, 0, "yes"),
         ITEM("Mqtt", "CAFile", type_path, mqtt.ca_file, 0, TEXT_MAX, NULL, .unset_note = "system CA store"),
@@ -458,7 +489,8 @@ static const ConfItem items[] = {
         ITEM("Mqtt", "Password", type_text, mqtt.password, 0, TEXT_MAX, NULL, .flags = CONF_SECRET),
         ITEM("Mqtt", "PasswordFile", type_path, mqtt.password_file, 0, TEXT_MAX, NULL,
              .unset_note = "credential mqtt-password if present"),
-        ITEM("Mqtt", "ClientId", type_text, mqtt.client_id, 0, MQTT_CLIENT_ID_MAX_LEN, NULL, .flags = CONF_ASCII),
+        ITEM("Mqtt", "ClientId", type_text, mqtt.client_id, 0, MQTT_CLIENT_ID_MAX_LEN, NULL,
+             .flags = CONF_ASCII),
         ITEM("Mqtt", "KeepAliveSec", type_span, mqtt.keepalive, SEC(5), SEC(65535), "20s",
              .flags = CONF_WHOLE_SECONDS),
         ITEM("Mqtt", "ReconnectMinSec", type_span, mqtt.reconnect_min, SEC(1) / 10, SEC(24 * 3600), "1s"),
@@ -479,7 +511,8 @@ static const ConfItem items[] = {
 static const ConfItem sink_items[] = {
         SINK_ITEM("Name", type_name, name, 0, SINK_ID_MAX_LEN, NULL),
         SINK_ITEM("Device", type_path, device, 0, TEXT_MAX, NULL),
-        SINK_ITEM("Baud", type_u32, baud, 1, UINT32_MAX, NULL, .unset_note = "auto-detect 125000, 115200, 1000000"),
+        SINK_ITEM("Baud", type_u32, baud, 1, UINT32_MAX, NULL,
+                  .unset_note = "auto-detect 125000, 115200, 1000000"),
         SINK_ITEM("StartStack", type_bool, start_stack, 0, 0, "no"),
         SINK_ITEM("MaxInFlight", type_unsigned, max_in_flight, 1, SINK_IN_FLIGHT_MAX, "4"),
 };
@@ -586,7 +619,8 @@ _printf_(4, 5) static int conf_warn(Config *c, const char *file, unsigned line, 
 }
 
 /* A finding of conf_validate(), located where the value at came from. */
-_printf_(4, 5) static int conf_problem(Config *c, bool error, const ConfSource *at, const char *format, ...) {
+_printf_(4, 5) static int conf_problem(Config *c, bool error, const ConfSource *at, const char *format,
+                                       ...) {
         va_list ap;
         char *m;
 
@@ -695,10 +729,10 @@ static int conf_assign(Config *c, const ConfItem *it, void *base, ConfSource *sl
                 it->type->expect(it, expect, sizeof(expect));
                 escape_value(it, value, esc, sizeof(esc));
                 if (origin->env)
-                        return conf_warn(c, NULL, 0, "Invalid $%s=%s (expected %s), ignoring", origin->env, esc,
-                                         expect);
-                return conf_warn(c, origin->file, origin->line, "Invalid %s=%s (expected %s), ignoring", it->key,
-                                 esc, expect);
+                        return conf_warn(c, NULL, 0, "Invalid $%s=%s (expected %s), ignoring", origin->env,
+                                         esc, expect);
+                return conf_warn(c, origin->file, origin->line, "Invalid %s=%s (expected %s), ignoring",
+                                 it->key, esc, expect);
         }
         *slot = *origin;
         return 0;
@@ -741,7 +775,7 @@ static void next_line(Cursor *c, const uint8_t **ret, size_t *ret_len) {
 }
 
 typedef enum SectionState {
-        SECTION_NONE,    /* before the first header */
+        SECTION_NONE, /* before the first header */
         SECTION_KNOWN,
         SECTION_IGNORED, /* unknown, malformed or one [Sink] too many: its keys are skipped silently */
 } SectionState;
@@ -766,7 +800,7 @@ static void key_hint(const char *section, const char *key, char *buf, size_t siz
 }
 
 static int parse_section_header(Config *c, const char *file, unsigned line, char *s, SectionState *state,
-                                 const char **section, ConfSink **sink) {
+                                const char **section, ConfSink **sink) {
         char esc[96];
         size_t n = strlen(s);
 
@@ -934,8 +968,8 @@ static void free_names(char **names, size_t n) {
                 free(names[i]);
 }
 
-/* The *.conf files in <main>.d/, in byte order. At most CONF_DROPINS_MAX (the first ones in that order); problems with the
- * directory or a file are warnings. */
+/* The *.conf files in <main>.d/, in byte order. At most CONF_DROPINS_MAX (the first ones in that order);
+ * problems with the directory or a file are warnings. */
 static int conf_read_dropins(Config *c, const char *main_path) {
         _cleanup_(closedirp) DIR *d = NULL;
         _cleanup_free_ char *dir = NULL;
@@ -963,7 +997,8 @@ static int conf_read_dropins(Config *c, const char *main_path) {
                 if (nm[0] == '.' || l <= 5 || !streq(nm + l - 5, ".conf"))
                         continue;
                 if (has_control_chars(nm, l)) {
-                        r = conf_warn(c, NULL, 0, "Drop-in '%s' has control characters in its name, ignoring",
+                        r = conf_warn(c, NULL, 0,
+                                      "Drop-in '%s' has control characters in its name, ignoring",
                                       cescape_str(nm, esc, sizeof(esc)));
                         if (r < 0)
                                 break;
@@ -991,8 +1026,8 @@ static int conf_read_dropins(Config *c, const char *main_path) {
                 r = conf_warn(c, NULL, 0, "Cannot read drop-in directory '%s': %s, ignoring",
                               cescape_str(dir, esc, sizeof(esc)), strerror(errno));
         if (r >= 0 && skipped > 0)
-                r = conf_warn(c, NULL, 0, "More than %u drop-ins in '%s', ignoring the last %zu", CONF_DROPINS_MAX,
-                              cescape_str(dir, esc, sizeof(esc)), skipped);
+                r = conf_warn(c, NULL, 0, "More than %u drop-ins in '%s', ignoring the last %zu",
+                              CONF_DROPINS_MAX, cescape_str(dir, esc, sizeof(esc)), skipped);
 
         qsort(names, n, sizeof(char *), cmp_str); /* already sorted; cheap insurance */
         for (size_t i = 0; i < n && r >= 0; i++) {
@@ -1043,7 +1078,8 @@ static int conf_apply_env(Config *c, const ConfOptions *o) {
                 if (env_table[i].invert) {
                         int b = parse_boolean(v);
                         if (b < 0) {
-                                r = conf_warn(c, NULL, 0, "Invalid $%s=%s (expected true or false), ignoring",
+                                r = conf_warn(c, NULL, 0,
+                                              "Invalid $%s=%s (expected true or false), ignoring",
                                               env_table[i].name, cescape_str(v, esc, sizeof(esc)));
                                 if (r < 0)
                                         return r;
@@ -1121,7 +1157,8 @@ int conf_load(const char *path, const ConfOptions *options, Config **ret) {
         return 0;
 }
 
-int conf_load_buffer(const char *name, const void *buf, size_t len, const ConfOptions *options, Config **ret) {
+int conf_load_buffer(const char *name, const void *buf, size_t len, const ConfOptions *options,
+                     Config **ret) {
         _cleanup_(config_freep) Config *c = NULL;
         const char *file;
         int r;
@@ -1218,13 +1255,13 @@ static int validate_sinks(Config *c, unsigned *errors) {
         return 0;
 }
 
-#define PROBLEM(error, at, ...)                                                                              \
-        do {                                                                                                 \
-                int _r = conf_problem(c, (error), (at), __VA_ARGS__);                                        \
-                if (_r < 0)                                                                                  \
-                        return _r;                                                                           \
-                if (error)                                                                                   \
-                        errors++;                                                                            \
+#define PROBLEM(error, at, ...)                                       \
+        do {                                                          \
+                int _r = conf_problem(c, (error), (at), __VA_ARGS__); \
+                if (_r < 0)                                           \
+                        return _r;                                    \
+                if (error)                                            \
+                        errors++;                                     \
         } while (0)
 
 int conf_validate(Config *c) {
@@ -1248,17 +1285,20 @@ int conf_validate(Config *c) {
                 const char *const values[] = { c->mqtt.ca_file, c->mqtt.cert_file, c->mqtt.key_file };
                 for (size_t i = 0; i < ELEMENTSOF(tls_files); i++)
                         if (values[i])
-                                PROBLEM(true, src(c, "Mqtt", tls_files[i]), "%s= is set but TLS is off (TLS=no, %s)",
-                                        tls_files[i], conf_source_format(src(c, "Mqtt", "TLS"), at, sizeof(at)));
+                                PROBLEM(true, src(c, "Mqtt", tls_files[i]),
+                                        "%s= is set but TLS is off (TLS=no, %s)", tls_files[i],
+                                        conf_source_format(src(c, "Mqtt", "TLS"), at, sizeof(at)));
         }
         if (c->mqtt.password && c->mqtt.password_file)
-                PROBLEM(true, src(c, "Mqtt", "PasswordFile"), "Password= and PasswordFile= are both set (Password= from %s)",
+                PROBLEM(true, src(c, "Mqtt", "PasswordFile"),
+                        "Password= and PasswordFile= are both set (Password= from %s)",
                         conf_source_format(src(c, "Mqtt", "Password"), at, sizeof(at)));
         if ((c->mqtt.password || c->mqtt.password_file) && !c->mqtt.username)
                 PROBLEM(true, src(c, "Mqtt", c->mqtt.password ? "Password" : "PasswordFile"),
                         "A password needs Username=");
         if (c->mqtt.reconnect_min > c->mqtt.reconnect_max)
-                PROBLEM(true, src(c, "Mqtt", "ReconnectMinSec"), "ReconnectMinSec=%s is larger than ReconnectMaxSec=%s (%s)",
+                PROBLEM(true, src(c, "Mqtt", "ReconnectMinSec"),
+                        "ReconnectMinSec=%s is larger than ReconnectMaxSec=%s (%s)",
                         format_span(c->mqtt.reconnect_min, a, sizeof(a)),
                         format_span(c->mqtt.reconnect_max, b, sizeof(b)),
                         conf_source_format(src(c, "Mqtt", "ReconnectMaxSec"), at, sizeof(at)));
@@ -1274,7 +1314,8 @@ int conf_validate(Config *c) {
                                 "ClientId=%s is not a usable MQTT client id: set ClientId= explicitly",
                                 cescape_str(c->mqtt.client_id, esc, sizeof(esc)));
                 if (!c->mqtt.tls && (c->mqtt.password || c->mqtt.password_file))
-                        PROBLEM(false, src(c, "Mqtt", "TLS"), "TLS is off: the MQTT password is sent unencrypted");
+                        PROBLEM(false, src(c, "Mqtt", "TLS"),
+                                "TLS is off: the MQTT password is sent unencrypted");
         }
 
         /* [Provisioning] */
@@ -1287,7 +1328,8 @@ int conf_validate(Config *c) {
 
         /* [Api] */
         if (c->api.enabled && !conf_mqtt_enabled(c))
-                PROBLEM(true, src(c, "Api", "Enabled"), "[Api] Enabled=yes needs a broker: set [Mqtt] Host=");
+                PROBLEM(true, src(c, "Api", "Enabled"),
+                        "[Api] Enabled=yes needs a broker: set [Mqtt] Host=");
 
         /* Anything to do at all? */
         if (c->n_sinks == 0 && !(conf_mqtt_enabled(c) && (c->mqtt.gateway_api || c->api.enabled)))
@@ -1334,8 +1376,7 @@ static void dump_item(const Config *c, const ConfItem *it, const void *base, con
 
         conf_source_format(s, where, sizeof(where));
         if (field == &c->mqtt.port && !set)
-                fprintf(f, "%s=%s  # %s (%s)\n", it->key, value, where,
-                        c->mqtt.tls ? "TLS" : "no TLS");
+                fprintf(f, "%s=%s  # %s (%s)\n", it->key, value, where, c->mqtt.tls ? "TLS" : "no TLS");
         else if (!set && it->unset_note)
                 fprintf(f, "%s=%s  # %s (%s)\n", it->key, value, where, it->unset_note);
         else

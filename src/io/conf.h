@@ -3,11 +3,11 @@
 
 /* The daemon's configuration: systemd-style INI files, environment overrides, validation and printing.
  *
- * Files: the main file (default MESHPROV_DEFAULT_CONFIG) and then the `*.conf` files in `<main>.d/` in lexical (byte) order;
- * a later assignment overrides an earlier one. Syntax: `[Section]`, `Key=Value` (whitespace around both
- * trimmed, the value taken literally: no quotes, no escapes, no line continuation), comments start with `#`
- * or `;` at the beginning of a line. An empty value resets the key to its default. Each `[Sink]` section adds
- * one sink (at most SINKS_MAX), also from drop-ins.
+ * Files: the main file (default MESHPROV_DEFAULT_CONFIG) and then the `*.conf` files in `<main>.d/` in
+ * lexical (byte) order; a later assignment overrides an earlier one. Syntax: `[Section]`, `Key=Value`
+ * (whitespace around both trimmed, the value taken literally: no quotes, no escapes, no line continuation),
+ * comments start with `#` or `;` at the beginning of a line. An empty value resets the key to its default.
+ * Each `[Sink]` section adds one sink (at most SINKS_MAX), also from drop-ins.
  *
  * Problems never make loading fail: an unknown section or key, a bad value or a malformed line becomes a
  * warning with file:line and is ignored (the key keeps the value it had: its default or an earlier file's).
@@ -32,7 +32,7 @@
 typedef struct ConfSource {
         const char *file; /* borrowed from Config.files */
         unsigned line;
-        const char *env;  /* name of the environment variable (static string) */
+        const char *env; /* name of the environment variable (static string) */
 } ConfSource;
 
 typedef enum ConfProfile {
@@ -43,51 +43,52 @@ typedef enum ConfProfile {
 } ConfProfile;
 
 typedef struct ConfWarning {
-        const char *file; /* borrowed from Config.files; NULL: not tied to a file (environment, validation) */
+        /* Borrowed from Config.files; NULL when not tied to a file (environment, validation). */
+        const char *file;
         unsigned line;
-        char *message;    /* ready to log: user strings are quoted and escaped, secrets are never included */
-        bool error;       /* from conf_validate(): the configuration must not be used */
+        char *message; /* ready to log: user strings are quoted and escaped, secrets are never included */
+        bool error;    /* from conf_validate(): the configuration must not be used */
 } ConfWarning;
 
 typedef struct ConfSink {
-        char *name;             /* "sinkN" (N = position from 0) unless set */
-        char *device;           /* required */
-        uint32_t baud;          /* 0: auto-detect (125000, 115200, 1000000) */
+        char *name;    /* "sinkN" (N = position from 0) unless set */
+        char *device;  /* required */
+        uint32_t baud; /* 0: auto-detect (125000, 115200, 1000000) */
         bool start_stack;
         unsigned max_in_flight; /* downlinks awaiting their confirm/indication */
 
-        ConfSource where;       /* the [Sink] line */
+        ConfSource where; /* the [Sink] line */
         ConfSource source[CONF_SINK_ITEMS_MAX];
 } ConfSink;
 
 typedef struct Config {
         struct {
                 char *database;
-                char *master_key_file;   /* NULL: credential, else <database dir>/master.key (caller) */
-                usec_t audit_retention;  /* 0: keep forever */
+                char *master_key_file;  /* NULL: credential, else <database dir>/master.key (caller) */
+                usec_t audit_retention; /* 0: keep forever */
                 usec_t busy_timeout;
                 usec_t address_hold;
         } store;
         struct {
                 unsigned max_sessions;
                 usec_t session_timeout;
-                usec_t route_window;     /* 0: answer the first copy */
+                usec_t route_window; /* 0: answer the first copy */
                 usec_t duplicate_hold;
-                unsigned profiles;       /* ConfProfile mask, never 0 */
+                unsigned profiles; /* ConfProfile mask, never 0 */
         } provisioning;
         struct {
-                char *host;              /* NULL: cloud bearer off */
-                uint16_t port;           /* 0: 8883 with TLS, 1883 without (conf_mqtt_port()) */
+                char *host;    /* NULL: cloud bearer off */
+                uint16_t port; /* 0: 8883 with TLS, 1883 without (conf_mqtt_port()) */
                 bool tls;
-                char *ca_file;           /* NULL: the system's CA store */
+                char *ca_file; /* NULL: the system's CA store */
                 char *cert_file;
                 char *key_file;
                 bool tls_insecure;
                 char *username;
-                char *password;          /* secret: never log or print it */
-                char *password_file;     /* NULL: the credential "mqtt-password" if present (caller) */
-                char *client_id;         /* "meshprovd-<hostname>" unless set */
-                usec_t keepalive;        /* whole seconds */
+                char *password;      /* secret: never log or print it */
+                char *password_file; /* NULL: the credential "mqtt-password" if present (caller) */
+                char *client_id;     /* "meshprovd-<hostname>" unless set */
+                usec_t keepalive;    /* whole seconds */
                 usec_t reconnect_min;
                 usec_t reconnect_max;
                 unsigned qos;
@@ -99,12 +100,12 @@ typedef struct Config {
         size_t n_sinks;
         struct {
                 bool enabled;
-                char *instance_id;       /* the host name unless set */
+                char *instance_id; /* the host name unless set */
                 bool events;
                 usec_t status_interval;
         } api;
         struct {
-                int level;               /* LOG_ERR..LOG_DEBUG */
+                int level; /* LOG_ERR..LOG_DEBUG */
         } log;
 
         /* Bookkeeping. */
@@ -135,7 +136,8 @@ int conf_load(const char *path, const ConfOptions *options, Config **ret);
 
 /* Like conf_load() on a single file held in memory (no drop-ins); name is used in warnings. For tests and
  * fuzzing. -EFBIG if len > CONFIG_FILE_MAX. */
-int conf_load_buffer(const char *name, const void *buf, size_t len, const ConfOptions *options, Config **ret);
+int conf_load_buffer(const char *name, const void *buf, size_t len, const ConfOptions *options,
+                     Config **ret);
 
 /* Checks combinations of settings. Appends its findings to the warnings (with .error set for problems that
  * make the configuration unusable) and returns -EINVAL if there was any such error, else 0. May be called

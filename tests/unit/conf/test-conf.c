@@ -30,8 +30,10 @@ static const char *fake_getenv(const char *name, void *userdata) {
 }
 
 /* OPTIONS("NAME=value", ...) or OPTIONS(NULL) for an empty environment; the host is "gw1". */
-#define OPTIONS(...)                                                                                         \
-        ((ConfOptions){ .getenv = fake_getenv, .userdata = (const char *[]){ __VA_ARGS__, NULL }, .hostname = "gw1" })
+#define OPTIONS(...)                                                       \
+        ((ConfOptions){ .getenv = fake_getenv,                             \
+                        .userdata = (const char *[]){ __VA_ARGS__, NULL }, \
+                        .hostname = "gw1" })
 
 static const ConfOptions no_env = { .getenv = fake_getenv, .hostname = "gw1" };
 
@@ -195,46 +197,48 @@ static void test_syntax(void **state) {
         assert_string_equal(c->mqtt.username, "a=b#c ;d");
         assert_int_equal(c->provisioning.profiles, CONF_PROFILE_SUBG | CONF_PROFILE_5GMESH);
         /* Profiles= in [Mqtt] is unknown there, with a hint. */
-        assert_int_equal(count_warnings(c, "test.conf", 12, "Unknown key Profiles= in [Mqtt] (it belongs in "
-                                                            "[Provisioning])"),
+        assert_int_equal(count_warnings(c, "test.conf", 12,
+                                        "Unknown key Profiles= in [Mqtt] (it belongs in "
+                                        "[Provisioning])"),
                          1);
         assert_int_equal(c->n_warnings, 1);
         config_free(c);
 }
 
 static void test_bad_values_with_file_line(void **state) {
-        Config *c = load_text("[Provisioning]\n"                       /* 1 */
-                              "MaxSessions=15\n"                       /* 2: below 16 */
-                              "MaxSessions=1000001\n"                  /* 3: above 1000000 */
-                              "MaxSessions=12x\n"                      /* 4 */
-                              "SessionTimeoutSec=0\n"                  /* 5: below 1s */
-                              "RouteWindowSec=2min\n"                  /* 6: above 1min */
-                              "Profiles=2.4G LoRa\n"                   /* 7 */
-                              "[Mqtt]\n"                               /* 8 */
-                              "Port=0\n"                               /* 9 */
-                              "TLS=maybe\n"                            /* 10 */
-                              "Qos=3\n"                                /* 11 */
-                              "KeepAliveSec=7500ms\n"                  /* 12: not whole seconds */
-                              "CAFile=relative/ca.pem\n"               /* 13 */
-                              "Host=bro ker\n"                         /* 14 */
-                              "host=x\n"                               /* 15: case matters */
-                              "[Log]\n"                                /* 16 */
-                              "Level=crit\n"                           /* 17: below err */
-                              "[Sink]\n"                               /* 18 */
-                              "Name=a/b\n"                             /* 19 */
-                              "Baud=0\n"                               /* 20 */
-                              "Device=/dev/ttyUSB0\n"                  /* 21 */
-                              "Speed=9600\n"                           /* 22 */
-                              "[Api]\n"                                /* 23 */
-                              "StatusIntervalSec=infinity\n"           /* 24 */
-                              "Key Without Equals\n"                   /* 25 */
-                              "=value\n"                               /* 26 */
-                              "[Bogus]\n"                              /* 27 */
-                              "Anything=at all\n"                      /* 28: silently skipped */
-                              "[Store\n"                               /* 29 */
-                              "Database=/never/used\n"                 /* 30: skipped, header invalid */
-                              "[Store]\n"                              /* 31 */
-                              "Database=/with\x01" "control\n");          /* 32 */
+        Config *c = load_text("[Provisioning]\n"             /* 1 */
+                              "MaxSessions=15\n"             /* 2: below 16 */
+                              "MaxSessions=1000001\n"        /* 3: above 1000000 */
+                              "MaxSessions=12x\n"            /* 4 */
+                              "SessionTimeoutSec=0\n"        /* 5: below 1s */
+                              "RouteWindowSec=2min\n"        /* 6: above 1min */
+                              "Profiles=2.4G LoRa\n"         /* 7 */
+                              "[Mqtt]\n"                     /* 8 */
+                              "Port=0\n"                     /* 9 */
+                              "TLS=maybe\n"                  /* 10 */
+                              "Qos=3\n"                      /* 11 */
+                              "KeepAliveSec=7500ms\n"        /* 12: not whole seconds */
+                              "CAFile=relative/ca.pem\n"     /* 13 */
+                              "Host=bro ker\n"               /* 14 */
+                              "host=x\n"                     /* 15: case matters */
+                              "[Log]\n"                      /* 16 */
+                              "Level=crit\n"                 /* 17: below err */
+                              "[Sink]\n"                     /* 18 */
+                              "Name=a/b\n"                   /* 19 */
+                              "Baud=0\n"                     /* 20 */
+                              "Device=/dev/ttyUSB0\n"        /* 21 */
+                              "Speed=9600\n"                 /* 22 */
+                              "[Api]\n"                      /* 23 */
+                              "StatusIntervalSec=infinity\n" /* 24 */
+                              "Key Without Equals\n"         /* 25 */
+                              "=value\n"                     /* 26 */
+                              "[Bogus]\n"                    /* 27 */
+                              "Anything=at all\n"            /* 28: silently skipped */
+                              "[Store\n"                     /* 29 */
+                              "Database=/never/used\n"       /* 30: skipped, header invalid */
+                              "[Store]\n"                    /* 31 */
+                              "Database=/with\x01"
+                              "control\n"); /* 32 */
 
         /* Every bad value left the default in place. */
         assert_int_equal(c->provisioning.max_sessions, SESSIONS_DEFAULT);
@@ -258,24 +262,27 @@ static void test_bad_values_with_file_line(void **state) {
         assert_string_equal(c->store.database, MESHPROV_DEFAULT_DB);
         assert_true(is_default(conf_source(c, "Store", "Database")));
 
-        assert_int_equal(count_warnings(c, "test.conf", 2, "Invalid MaxSessions=15 (expected a number in "
-                                                           "16..1000000)"),
+        assert_int_equal(count_warnings(c, "test.conf", 2,
+                                        "Invalid MaxSessions=15 (expected a number in "
+                                        "16..1000000)"),
                          1);
         assert_int_equal(count_warnings(c, "test.conf", 3, "Invalid MaxSessions=1000001"), 1);
         assert_int_equal(count_warnings(c, "test.conf", 4, "Invalid MaxSessions=12x"), 1);
         assert_int_equal(count_warnings(c, "test.conf", 5, "expected a time span in 1s..7d"), 1);
         assert_int_equal(count_warnings(c, "test.conf", 6, "expected a time span in 0..1min"), 1);
         assert_int_equal(count_warnings(c, "test.conf", 7, "Invalid Profiles=2.4G LoRa"), 1);
-        assert_int_equal(count_warnings(c, "test.conf", 9, "Invalid Port=0 (expected a number in 1..65535)"), 1);
+        assert_int_equal(count_warnings(c, "test.conf", 9, "Invalid Port=0 (expected a number in 1..65535)"),
+                         1);
         assert_int_equal(count_warnings(c, "test.conf", 10, "Invalid TLS=maybe (expected yes or no)"), 1);
         assert_int_equal(count_warnings(c, "test.conf", 11, "Invalid Qos=3"), 1);
         assert_int_equal(count_warnings(c, "test.conf", 12, "whole seconds"), 1);
         assert_int_equal(count_warnings(c, "test.conf", 13, "expected an absolute path"), 1);
         assert_int_equal(count_warnings(c, "test.conf", 14, "Invalid Host=bro ker"), 1);
-        assert_int_equal(count_warnings(c, "test.conf", 15, "Unknown key host= in [Mqtt] (did you mean Host=?)"),
-                         1);
-        assert_int_equal(count_warnings(c, "test.conf", 17, "Invalid Level=crit (expected one of debug, info, "
-                                                            "notice, warning, err)"),
+        assert_int_equal(
+                count_warnings(c, "test.conf", 15, "Unknown key host= in [Mqtt] (did you mean Host=?)"), 1);
+        assert_int_equal(count_warnings(c, "test.conf", 17,
+                                        "Invalid Level=crit (expected one of debug, info, "
+                                        "notice, warning, err)"),
                          1);
         assert_int_equal(count_warnings(c, "test.conf", 19, "Invalid Name=a/b"), 1);
         assert_int_equal(count_warnings(c, "test.conf", 20, "Invalid Baud=0"), 1);
@@ -373,8 +380,10 @@ static void test_dropin_order(void **state) {
         Config *c = NULL;
         char dir[600];
 
-        write_file(path_in("m.conf"),
-                   "[Log]\nLevel=err\n[Store]\nBusyTimeoutSec=1s\nAddressHoldSec=1h\n[Sink]\nDevice=/dev/a\n", 0600);
+        write_file(
+                path_in("m.conf"),
+                "[Log]\nLevel=err\n[Store]\nBusyTimeoutSec=1s\nAddressHoldSec=1h\n[Sink]\nDevice=/dev/a\n",
+                0600);
         snprintf(dir, sizeof(dir), "%s/m.conf.d", tmpdir);
         assert_int_equal(mkdir(dir, 0755), 0);
         /* Lexical order: 10-b before 2-a before a; "B" sorts before "a" (bytes, not locale). */
@@ -431,8 +440,8 @@ static void test_dropin_cap(void **state) {
         /* Files 000..CONF_DROPINS_MAX+1; each sets Level to something, the last one read wins. */
         for (unsigned i = 0; i < CONF_DROPINS_MAX + 2; i++) {
                 snprintf(name, sizeof(name), "m.conf.d/%03u.conf", i);
-                write_file(path_in(name), i == CONF_DROPINS_MAX - 1 ? "[Log]\nLevel=notice\n"
-                                                                     : "[Log]\nLevel=debug\n",
+                write_file(path_in(name),
+                           i == CONF_DROPINS_MAX - 1 ? "[Log]\nLevel=notice\n" : "[Log]\nLevel=debug\n",
                            0600);
         }
         assert_int_equal(conf_load(path_in("m.conf"), &o, &c), 0);
@@ -469,9 +478,9 @@ static void test_env_precedence(void **state) {
         Config *c;
 
         /* Environment beats the file. */
-        ConfOptions o1 = OPTIONS("MESHPROV_MQTT_HOST=env.example", "MESHPROV_DB=/env.db", "MESHPROV_LOG_LEVEL=debug",
-                                 "MESHPROV_API_ENABLED=yes", "MESHPROV_INSTANCE_ID=prov-1",
-                                 "MESHPROV_MQTT_CA_FILE=/ca.pem");
+        ConfOptions o1 = OPTIONS("MESHPROV_MQTT_HOST=env.example", "MESHPROV_DB=/env.db",
+                                 "MESHPROV_LOG_LEVEL=debug", "MESHPROV_API_ENABLED=yes",
+                                 "MESHPROV_INSTANCE_ID=prov-1", "MESHPROV_MQTT_CA_FILE=/ca.pem");
         c = load_text_env(text, &o1);
         assert_string_equal(c->mqtt.host, "env.example");
         assert_string_equal(conf_source(c, "Mqtt", "Host")->env, "MESHPROV_MQTT_HOST");
@@ -501,8 +510,8 @@ static void test_env_precedence(void **state) {
         assert_true(conf_mqtt_enabled(c));
         config_free(c);
 
-        /* ...and lose against ours; a bad MESHPROV_ value leaves the WM_ value in place, with a warning naming
-         * the variable; an empty variable counts as unset. */
+        /* ...and lose against ours; a bad MESHPROV_ value leaves the WM_ value in place, with a warning
+         * naming the variable; an empty variable counts as unset. */
         ConfOptions o3 = OPTIONS("WM_SERVICES_MQTT_HOSTNAME=wm.example", "MESHPROV_MQTT_HOST=mp.example",
                                  "WM_SERVICES_MQTT_PORT=1884", "MESHPROV_MQTT_PORT=http",
                                  "WM_SERVICES_MQTT_INSECURE=false", "MESHPROV_MQTT_TLS=no",
@@ -525,8 +534,9 @@ static void test_env_precedence(void **state) {
         assert_true(c->mqtt.tls);
         assert_null(c->mqtt.host);
         assert_null(c->mqtt.password);
-        assert_int_equal(count_warnings(c, NULL, 0, "Invalid $WM_SERVICES_MQTT_INSECURE=perhaps (expected true or "
-                                                    "false)"),
+        assert_int_equal(count_warnings(c, NULL, 0,
+                                        "Invalid $WM_SERVICES_MQTT_INSECURE=perhaps (expected true or "
+                                        "false)"),
                          1);
         assert_int_equal(count_warnings(c, NULL, 0, "Invalid $MESHPROV_MQTT_HOST"), 1);
         assert_int_equal(count_warnings(c, NULL, 0, "Invalid $MESHPROV_MQTT_PASSWORD"), 1);
@@ -556,8 +566,8 @@ static void test_sink_repetition(void **state) {
                 /* 4 lines per sink: header on lines 1, 5, 9, ... */
                 fprintf(f, "[Sink]\nDevice=/dev/ttyS%u\nBaud=%u\nStartStack=%s\n", i, 100000 + i,
                         i % 2 ? "yes" : "no");
-        fprintf(f, "[Sink]\nName=late\n"); /* the 18th: also ignored */
-        fprintf(f, "[Log]\nLevel=debug\n");  /* parsing goes on after ignored sinks */
+        fprintf(f, "[Sink]\nName=late\n");  /* the 18th: also ignored */
+        fprintf(f, "[Log]\nLevel=debug\n"); /* parsing goes on after ignored sinks */
         assert_int_equal(fclose(f), 0);
 
         Config *c = load_text(text);
@@ -577,8 +587,10 @@ static void test_sink_repetition(void **state) {
                 assert_true(is_default(conf_sink_source(c, i, "MaxInFlight")));
         }
         assert_null(conf_sink_source(c, SINKS_MAX, "Baud"));
-        assert_int_equal(count_warnings(c, "test.conf", 1 + 4 * SINKS_MAX, "More than 16 [Sink] sections"), 1);
-        assert_int_equal(count_warnings(c, "test.conf", 5 + 4 * SINKS_MAX, "More than 16 [Sink] sections"), 1);
+        assert_int_equal(count_warnings(c, "test.conf", 1 + 4 * SINKS_MAX, "More than 16 [Sink] sections"),
+                         1);
+        assert_int_equal(count_warnings(c, "test.conf", 5 + 4 * SINKS_MAX, "More than 16 [Sink] sections"),
+                         1);
         assert_int_equal(c->n_warnings, 2);
         assert_int_equal(c->log.level, LOG_DEBUG);
         assert_int_equal(conf_validate(c), 0);
@@ -586,18 +598,20 @@ static void test_sink_repetition(void **state) {
 }
 
 static void test_sink_validation(void **state) {
-        Config *c = load_text("[Sink]\nDevice=/dev/a\n"          /* 1: sink0 */
+        Config *c = load_text("[Sink]\nDevice=/dev/a\n"             /* 1: sink0 */
                               "[Sink]\nName=sink0\nDevice=/dev/b\n" /* 3: name taken */
-                              "[Sink]\nDevice=/dev/a\n"           /* 6: device taken */
-                              "[Sink]\nName=north\n");            /* 8: no device */
+                              "[Sink]\nDevice=/dev/a\n"             /* 6: device taken */
+                              "[Sink]\nName=north\n");              /* 8: no device */
 
         assert_int_equal(conf_validate(c), -EINVAL);
         assert_int_equal(count_errors(c), 3);
-        assert_int_equal(count_warnings(c, "test.conf", 3, "name 'sink0' is already used by the [Sink] at "
-                                                           "test.conf:1"),
+        assert_int_equal(count_warnings(c, "test.conf", 3,
+                                        "name 'sink0' is already used by the [Sink] at "
+                                        "test.conf:1"),
                          1);
-        assert_int_equal(count_warnings(c, "test.conf", 6, "Device=/dev/a is already used by the [Sink] at "
-                                                           "test.conf:1"),
+        assert_int_equal(count_warnings(c, "test.conf", 6,
+                                        "Device=/dev/a is already used by the [Sink] at "
+                                        "test.conf:1"),
                          1);
         assert_int_equal(count_warnings(c, "test.conf", 8, "[Sink] 'north' has no Device="), 1);
 
@@ -618,11 +632,13 @@ static void test_validate_combinations(void **state) {
                 unsigned line;      /* of the error; 0: none */
         } cases[] = {
                 { "[Mqtt]\nHost=h\n", NULL, NULL, 0 },
-                { "[Mqtt]\nHost=h\nCertFile=/c.pem\n", NULL, "CertFile= and KeyFile= must be set together", 3 },
-                { "[Mqtt]\nHost=h\nKeyFile=/k.pem\n", NULL, "CertFile= and KeyFile= must be set together", 3 },
+                { "[Mqtt]\nHost=h\nCertFile=/c.pem\n", NULL, "CertFile= and KeyFile= must be set together",
+                  3 },
+                { "[Mqtt]\nHost=h\nKeyFile=/k.pem\n", NULL, "CertFile= and KeyFile= must be set together",
+                  3 },
                 { "[Mqtt]\nHost=h\nCertFile=/c\nKeyFile=/k\n", NULL, NULL, 0 },
-                { "[Mqtt]\nHost=h\nTLS=no\nCAFile=/ca\n", NULL, "CAFile= is set but TLS is off (TLS=no, test.conf:3)",
-                  4 },
+                { "[Mqtt]\nHost=h\nTLS=no\nCAFile=/ca\n", NULL,
+                  "CAFile= is set but TLS is off (TLS=no, test.conf:3)", 4 },
                 { "[Mqtt]\nHost=h\nCAFile=/ca\n", "WM_SERVICES_MQTT_INSECURE=yes",
                   "CAFile= is set but TLS is off (TLS=no, $WM_SERVICES_MQTT_INSECURE)", 3 },
                 { "[Mqtt]\nHost=h\nUsername=u\nPasswordFile=/pw\n", "MESHPROV_MQTT_PASSWORD=x",
@@ -702,7 +718,9 @@ static void test_dump_hides_secrets(void **state) {
 
 static void test_dump_timespans_round_trip(void **state) {
         /* The printed form parses back to the same value. */
-        static const char *const spans[] = { "1d 2h 3min 4s 5ms 6us", "90d", "0", "1500ms", "36500d", "61s" };
+        static const char *const spans[] = {
+                "1d 2h 3min 4s 5ms 6us", "90d", "0", "1500ms", "36500d", "61s"
+        };
         for (size_t i = 0; i < ELEMENTSOF(spans); i++) {
                 char text[256], line[128];
                 snprintf(text, sizeof(text), "[Store]\nAddressHoldSec=%s\n", spans[i]);
