@@ -275,9 +275,13 @@ static int copy_payload(const ProtobufCBinaryData *b, uint8_t *dst, size_t *ret_
 
         if (b->len > GWAPI_APP_PAYLOAD_MAX)
                 return -EMSGSIZE;
-        c = CURSOR_INIT(b->data, b->len);
-        if (cursor_copy_bytes(&c, dst, b->len) < 0)
-                return -EBADMSG;
+        /* protobuf-c represents an empty bytes field as { 0, NULL }: nothing to copy, and no pointer
+         * arithmetic on NULL. */
+        if (b->len > 0) {
+                c = CURSOR_INIT(b->data, b->len);
+                if (cursor_copy_bytes(&c, dst, b->len) < 0)
+                        return -EBADMSG;
+        }
         *ret_len = b->len;
         return 0;
 }

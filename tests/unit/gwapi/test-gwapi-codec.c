@@ -733,6 +733,15 @@ static void test_encoders_refuse_and_bound(void **state) {
         assert_int_equal(gwapi_send_data_encode(&s, out, sizeof(out)), -EINVAL);
         s.payload_len = GWAPI_APP_PAYLOAD_MAX;
         assert_true(gwapi_send_data_encode(&s, out, sizeof(out)) > (int)GWAPI_APP_PAYLOAD_MAX);
+        /* An empty payload is legal on the wire (protobuf-c hands it over as { 0, NULL }). */
+        GwapiSendData empty;
+        sample_2_values(&s);
+        s.payload_len = 0;
+        int k = gwapi_send_data_encode(&s, out, sizeof(out));
+        assert_int_equal(k, 91 - 54);
+        assert_int_equal(gwapi_send_data_decode(out, (size_t)k, &empty), 0);
+        assert_int_equal(empty.payload_len, 0);
+
         sample_2_values(&s);
         strcpy(s.sink_id, "sink+");
         assert_int_equal(gwapi_send_data_encode(&s, out, sizeof(out)), -EINVAL);
