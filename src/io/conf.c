@@ -1351,7 +1351,7 @@ void conf_log_warnings(const Config *c) {
                         log_full(level, "%s", w->message);
         }
         if (c->n_warnings_dropped > 0)
-                log_warning("%zu more configuration warnings not shown", c->n_warnings_dropped);
+                log_warning("%zu more configuration warning(s) not shown", c->n_warnings_dropped);
 }
 
 /* ---- printing ---- */

@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "config.h"
 #include "fileio.h"
+#include "log.h"
 #include "string-util.h"
 
 #if !defined(CONF_CASES_DIR) || !defined(CONF_EXAMPLE_FILE)
@@ -696,6 +697,53 @@ static void test_validate_derived_names(void **state) {
         config_free(c);
 }
 
+/* ---- logging ---- */
+
+typedef struct Logged {
+        unsigned n;
+        int level[8];
+        char text[8][256];
+} Logged;
+
+static void capture_log(int level, const char *const *fields, const char *message, void *userdata) {
+        Logged *l = userdata;
+        if (l->n < ELEMENTSOF(l->level)) {
+                l->level[l->n] = level;
+                snprintf(l->text[l->n], sizeof(l->text[0]), "%s", message);
+        }
+        l->n++;
+}
+
+static void test_log_warnings(void **state) {
+        ConfOptions o = OPTIONS("MESHPROV_MQTT_PORT=x");
+        Config *c = load_text_env("[Mqtt]\nQos=9\n[Api]\nEnabled=yes\n", &o);
+        Logged l = {};
+        int saved = log_get_max_level();
+
+        /* Drop one more warning than is kept: its count is logged too. */
+        c->n_warnings_dropped = 1;
+        assert_int_equal(conf_validate(c), -EINVAL);
+        log_set_max_level(LOG_DEBUG);
+        log_set_backend(capture_log, &l);
+        conf_log_warnings(c);
+        log_set_backend(NULL, NULL);
+        log_set_max_level(saved);
+
+        assert_int_equal(l.n, 5);
+        assert_int_equal(l.level[0], LOG_WARNING);
+        assert_string_equal(l.text[0], "test.conf:2: Invalid Qos=9 (expected a number in 0..2), ignoring");
+        assert_int_equal(l.level[1], LOG_WARNING);
+        assert_string_equal(l.text[1],
+                            "Invalid $MESHPROV_MQTT_PORT=x (expected a number in 1..65535), ignoring");
+        assert_int_equal(l.level[2], LOG_ERR);
+        assert_string_equal(l.text[2], "test.conf:4: [Api] Enabled=yes needs a broker: set [Mqtt] Host=");
+        assert_int_equal(l.level[3], LOG_WARNING);
+        assert_non_null(strstr(l.text[3], "Nothing to serve"));
+        assert_int_equal(l.level[4], LOG_WARNING);
+        assert_string_equal(l.text[4], "1 more configuration warning(s) not shown");
+        config_free(c);
+}
+
 /* ---- printing ---- */
 
 static void test_dump_hides_secrets(void **state) {
@@ -961,6 +1009,7 @@ int main(void) {
                 cmocka_unit_test(test_sink_validation),
                 cmocka_unit_test(test_validate_combinations),
                 cmocka_unit_test(test_validate_derived_names),
+                cmocka_unit_test(test_log_warnings),
                 cmocka_unit_test(test_dump_hides_secrets),
                 cmocka_unit_test(test_dump_timespans_round_trip),
                 cmocka_unit_test(test_example_file),
