@@ -45,8 +45,10 @@ static void check_send_data_equal(const GwapiSendData *a, const GwapiSendData *b
         check(a->qos == b->qos);
         check(a->payload_len == b->payload_len && a->payload_len <= GWAPI_APP_PAYLOAD_MAX);
         check(memcmp(a->payload, b->payload, a->payload_len) == 0);
-        check(a->has_initial_delay_ms == b->has_initial_delay_ms && a->initial_delay_ms == b->initial_delay_ms);
-        check(a->has_is_unack_csma_ca == b->has_is_unack_csma_ca && a->is_unack_csma_ca == b->is_unack_csma_ca);
+        check(a->has_initial_delay_ms == b->has_initial_delay_ms &&
+              a->initial_delay_ms == b->initial_delay_ms);
+        check(a->has_is_unack_csma_ca == b->has_is_unack_csma_ca &&
+              a->is_unack_csma_ca == b->is_unack_csma_ca);
         check(a->has_hop_limit == b->has_hop_limit && a->hop_limit == b->hop_limit);
 }
 

@@ -386,7 +386,8 @@ static void test_garbage_and_truncation(void **state) {
         assert_string_equal(r.gw_id, "untouched");
 }
 
-static void build_send_packet_req(Pb *q, bool with_header, bool with_req_id, bool with_qos, bool with_payload) {
+static void build_send_packet_req(Pb *q, bool with_header, bool with_req_id, bool with_qos,
+                                  bool with_payload) {
         Pb hdr = {};
 
         *q = (Pb){};
@@ -435,7 +436,7 @@ static void test_send_packet_req_missing_required(void **state) {
         assert_int_equal(gwapi_send_data_decode(msg.b, msg.n, &s), -EBADMSG);
 }
 
-/* Sample 1 followed by an unknown GenericMessage field (number 15, bytes) that pads it to exactly `total`. */
+/* Sample 1, padded to exactly `total` bytes with an unknown GenericMessage field (number 15, bytes). */
 static size_t padded_sample_1(uint8_t *buf, size_t total) {
         size_t n = unhex(SAMPLE_1_HEX, buf, total);
         size_t pad = total - n - 3; /* tag (1) + length as a 2-byte varint (128..16383) */
@@ -471,13 +472,14 @@ static void test_oversize_refused_before_unpack(void **state) {
         GwapiStatus st;
         assert_int_equal(gwapi_received_data_decode(&one_byte, GWAPI_PAYLOAD_MAX + 1, &r), -EMSGSIZE);
         assert_int_equal(gwapi_send_data_decode(&one_byte, SIZE_MAX, &sd), -EMSGSIZE);
-        assert_int_equal(gwapi_send_data_response_decode(&one_byte, GWAPI_PAYLOAD_MAX + 1, &resp), -EMSGSIZE);
+        assert_int_equal(gwapi_send_data_response_decode(&one_byte, GWAPI_PAYLOAD_MAX + 1, &resp),
+                         -EMSGSIZE);
         assert_int_equal(gwapi_status_decode(&one_byte, GWAPI_PAYLOAD_MAX + 1, &st), -EMSGSIZE);
 }
 
 /* received_data with the given payload length and endpoints, and otherwise sample 1's values. */
-static void build_received(Pb *msg, const char *gw_id, const char *sink_id, size_t payload_len, uint64_t src_ep,
-                           uint64_t dst_ep) {
+static void build_received(Pb *msg, const char *gw_id, const char *sink_id, size_t payload_len,
+                           uint64_t src_ep, uint64_t dst_ep) {
         static uint8_t payload[2048];
         Pb hdr = {}, e = {};
 
@@ -607,7 +609,9 @@ static void test_response_result_codes(void **state) {
         assert_int_equal(gwapi_send_data_response_decode(msg.b, msg.n, &r), -EBADMSG);
 
         /* Encoding a response for a result we hold round-trips. */
-        GwapiSendDataResponse in = { .req_id = 7, .gw_id = "gw", .result = GWAPI_ERROR_INVALID_MAX_HOP_COUNT };
+        GwapiSendDataResponse in = { .req_id = 7,
+                                     .gw_id = "gw",
+                                     .result = GWAPI_ERROR_INVALID_MAX_HOP_COUNT };
         int n = gwapi_send_data_response_encode(&in, out, sizeof(out));
         assert_true(n > 0);
         assert_int_equal(gwapi_send_data_response_decode(out, (size_t)n, &r), 0);
@@ -787,7 +791,8 @@ static void test_error_table(void **state) {
                             "INVALID_SCRATCHPAD_CHUNK_SIZE");
         assert_null(gwapi_error_to_string(_GWAPI_ERROR_MAX));
         assert_null(gwapi_error_to_string(-1));
-        assert_int_equal(gwapi_error_from_string("INVLAID_SEQUENCE_NUMBER"), GWAPI_ERROR_INVALID_SEQUENCE_NUMBER);
+        assert_int_equal(gwapi_error_from_string("INVLAID_SEQUENCE_NUMBER"),
+                         GWAPI_ERROR_INVALID_SEQUENCE_NUMBER);
         assert_int_equal(gwapi_error_from_string("sink_timeout"), _GWAPI_ERROR_INVALID);
         assert_int_equal(gwapi_error_from_string(NULL), _GWAPI_ERROR_INVALID);
 }

@@ -9,7 +9,8 @@
 static void test_parse_received_data(void **state) {
         GwapiTopic t;
 
-        assert_int_equal(gwapi_topic_parse("gw-event/received_data/gw-test-01/sink0/1193046/246/255", &t), 0);
+        assert_int_equal(gwapi_topic_parse("gw-event/received_data/gw-test-01/sink0/1193046/246/255", &t),
+                         0);
         assert_int_equal(t.kind, GWAPI_TOPIC_RECEIVED_DATA);
         assert_string_equal(t.gw_id, "gw-test-01");
         assert_string_equal(t.sink_id, "sink0");
