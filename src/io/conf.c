@@ -954,10 +954,6 @@ static int conf_read_file(Config *c, const char *path) {
         return r;
 }
 
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void closedirp(DIR **d) {
         if (*d)
                 (void)closedir(*d);
@@ -1029,7 +1025,6 @@ static int conf_read_dropins(Config *c, const char *main_path) {
                 r = conf_warn(c, NULL, 0, "More than %u drop-ins in '%s', ignoring the last %zu",
                               CONF_DROPINS_MAX, cescape_str(dir, esc, sizeof(esc)), skipped);
 
-        qsort(names, n, sizeof(char *), cmp_str); /* already sorted; cheap insurance */
         for (size_t i = 0; i < n && r >= 0; i++) {
                 _cleanup_free_ char *p = NULL;
 
