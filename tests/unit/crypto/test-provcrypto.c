@@ -4,6 +4,7 @@
 #include "cursor.h"
 #include "prov-vectors.h"
 #include "provcrypto.h"
+#include "provdata.h"
 #include "provmsg.h"
 #include "test-helpers.h"
 
@@ -295,6 +296,51 @@ static void test_seal_rejects(void **state) {
         assert_int_equal(prov_data_seal(fk, iv, prefix, cbor, sizeof(cbor), out, sizeof(out)), -EINVAL);
 }
 
+/* The accepted edge cases of ref §12 end to end: a secured DATA of exactly 102 bytes (an 88-byte map) with
+ * counter 0, built, parsed, opened and decoded as the node would; one byte more and the parser refuses it. */
+static void test_full_size_packet_counter_zero(void **state) {
+        ProvHeader h = { .address = { 0xee, 0xff, 0xc0, 0x00 }, .session_id = 3 };
+        uint8_t fk[PROV_FACTORY_KEY_SIZE], iv[16], cbor[PROV_PDU_MAX], pkt[PROV_PDU_MAX + 1], plain[PROV_PDU_MAX];
+        ProvParams p = {}, q;
+        ProvMsg m;
+        int n, r;
+
+        for (size_t i = 0; i < sizeof(fk); i++)
+                fk[i] = (uint8_t)(0xa0 + i);
+        memset(iv, 0x77, sizeof(iv));
+        memset(p.enc_key, 0x11, 16);
+        memset(p.auth_key, 0x22, 16);
+        p.network_address = 0x223bad;
+        p.channel = 7;
+        p.n_user_items = 1;
+        p.user_items[0] = (ProvUserItem){ .id = 200, .type = PROV_USER_BYTES, .len = 39 };
+        memset(p.user_items[0].data, 0x5a, 39);
+        assert_int_equal(prov_params_validate(&p, PROV_PROFILE_24G, true, false, NULL), 0);
+        n = provdata_encode(&p, cbor, sizeof(cbor));
+        assert_int_equal(n, 88);
+
+        assert_int_equal(provmsg_build_data_prefix(&h, PROV_KEY_INDEX_FACTORY, 0, pkt), 9);
+        r = prov_data_seal(fk, iv, pkt, cbor, (size_t)n, pkt + 9, sizeof(pkt) - 9);
+        assert_int_equal(r, 93);
+        /* counter 0: the first key stream block is AES(enc, IV) itself */
+        uint8_t ks[16];
+        assert_int_equal(aes128_encrypt_block(fk + 16, iv, ks), 0);
+        for (size_t i = 0; i < 16; i++)
+                assert_int_equal(pkt[9 + i] ^ ks[i], cbor[i]);
+
+        assert_int_equal(provmsg_parse(pkt, 102, PROV_PDU_MAX_24G, &m), 0);
+        assert_int_equal(m.data.counter, 0);
+        r = prov_data_open(fk, iv, pkt, m.data.payload, m.data.payload_len, plain, sizeof(plain));
+        assert_int_equal(r, 88);
+        assert_int_equal(provdata_decode(plain, (size_t)r, &q), 0);
+        assert_int_equal(q.n_user_items, 1);
+        assert_int_equal(q.user_items[0].len, 39);
+        assert_memory_equal(q.user_items[0].data, p.user_items[0].data, 39);
+
+        pkt[102] = 0;
+        assert_int_equal(provmsg_parse(pkt, 103, PROV_PDU_MAX_24G, &m), -EMSGSIZE);
+}
+
 static void test_fingerprint(void **state) {
         uint8_t key[32];
         char buf[KEY_FINGERPRINT_MAX], other[KEY_FINGERPRINT_MAX], small[KEY_FINGERPRINT_MAX - 1];
@@ -355,6 +401,7 @@ int main(void) {
                 cmocka_unit_test(test_open_rejects),
                 cmocka_unit_test(test_seal_open_in_place),
                 cmocka_unit_test(test_seal_rejects),
+                cmocka_unit_test(test_full_size_packet_counter_zero),
                 cmocka_unit_test(test_fingerprint),
                 cmocka_unit_test(test_derive_factory_key),
         };
