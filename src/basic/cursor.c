@@ -6,6 +6,8 @@ int cursor_get_bytes(Cursor *c, size_t n, const uint8_t **ret) {
                 return -EBADMSG;
         if (ret)
                 *ret = c->p;
+        if (n == 0)
+                return 0; /* c->p may be NULL for an empty buffer: no arithmetic on it */
         c->p += n;
         c->left -= n;
         return 0;

@@ -82,7 +82,8 @@ void log_write_stderr(int level, const char *message) {
                 fprintf(stderr, "%s\n", message);
 }
 
-static int log_dispatch(int level, int error, const char *const *fields, const char *format, va_list ap) {
+_printf_(4, 0) static int log_dispatch(int level, int error, const char *const *fields, const char *format,
+                                       va_list ap) {
         char buf[2048];
         int saved = errno;
 

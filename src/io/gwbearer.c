@@ -293,8 +293,8 @@ static void handle_received(GwBearer *b, const GwapiTopic *t, const char *topic,
                 log_malformed(b, "received_data", topic, r);
                 return;
         }
-        if (!rx.has_payload || rx.payload_len > PROV_PDU_MAX || t->network_address > 0xFFFFFF ||
-            !streq(rx.gw_id, t->gw_id)) {
+        /* The topic names the gateway (it is what the broker's ACL checks); the header's copy is not used. */
+        if (!rx.has_payload || rx.payload_len > PROV_PDU_MAX || t->network_address > 0xFFFFFF) {
                 b->stats.malformed++;
                 log_malformed(b, "provisioning packet", topic, -EBADMSG);
                 return;
