@@ -22,7 +22,7 @@
 const char store_sql_address_by_uid[] =
         "SELECT address, released FROM address_allocations WHERE network_id = ?1 AND uid = ?2";
 const char store_sql_address_reusable[] =
-        "SELECT address FROM address_allocations "
+        "SELECT address FROM address_allocations INDEXED BY address_allocations_reusable "
         "WHERE network_id = ?1 AND released IS NOT NULL AND (uid IS NULL OR released <= ?2) "
         "AND address BETWEEN ?3 AND ?4 ORDER BY address LIMIT 1";
 const char store_sql_address_occupied[] =
