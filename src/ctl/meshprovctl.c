@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+
+#include "config.h"
+#include "ctl-common.h"
+#include "log.h"
+
+static const char help[] =
+        "Usage: meshprovctl [OPTIONS] COMMAND ...\n"
+        "\n"
+        "Manage the meshprov provisioning whitelist: networks, vendors, devices, the audit log.\n"
+        "Works on the SQLite database directly.\n"
+        "\n"
+        "Options (also accepted after the command):\n"
+        "  --db PATH        database (default: $MESHPROV_DB, else " MESHPROV_DEFAULT_DB ")\n"
+        "  --key-file PATH  master key file (default: $CREDENTIALS_DIRECTORY/meshprov-master-key, else\n"
+        "                   master.key next to the database, created with a new database)\n"
+        "  --json           machine-readable output: one JSON document per command\n"
+        "  -h --help        show help (also after any command)\n"
+        "  --version        show the version\n"
+        "\n"
+        "Commands:\n"
+        "  network add|set|list|show|remove\n"
+        "  vendor add|set|list|show|remove|enable|disable|derive-key\n"
+        "  device add|set|list|show|remove|enable|disable\n"
+        "  events           recent audit log entries (--follow to watch)\n"
+        "  stats            counts from the audit log and devices per state\n"
+        "  import FILE      import a wm-provisioning v1 YAML file\n"
+        "  export FILE      export as wm-provisioning v1 YAML\n"
+        "\n"
+        "Keys may be given as HEX, @FILE (hex in a file) or - (hex on standard input) so that they stay out\n"
+        "of the process list. Keys are never printed, only their fingerprints (except vendor derive-key).\n"
+        "Exit status: 0 success, 1 error, 2 usage error.\n";
+
+static const struct {
+        const char *name;
+        int (*run)(Ctl *c, int argc, char **argv);
+} groups[] = {
+        { "network", ctl_network }, { "vendor", ctl_vendor }, { "device", ctl_device }, { "events", ctl_events },
+        { "stats", ctl_stats },     { "import", ctl_import }, { "export", ctl_export },
+};
+
+int main(int argc, char **argv) {
+        enum { ARG_VERSION = ARG_FIRST_COMMAND_OPTION };
+        static const struct option options[] = {
+                CTL_COMMON_OPTIONS,
+                { "version", no_argument, NULL, ARG_VERSION },
+                {},
+        };
+        const char *env;
+        Ctl c = {};
+        int opt, r = CTL_ERR_USAGE;
+
+        log_setup();
+        env = getenv("MESHPROV_DB");
+        c.db_path = !isempty(env) ? env : MESHPROV_DEFAULT_DB;
+
+        while ((opt = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                if (opt == ARG_VERSION) {
+                        printf("meshprovctl %s\n", PACKAGE_VERSION);
+                        return 0;
+                }
+                r = ctl_common_option(&c, opt, help);
+                if (r == 2)
+                        return 0;
+                if (r == 0) /* '?': getopt printed the problem */
+                        return 2;
+        }
+        if (optind >= argc) {
+                fputs(help, stderr);
+                return 2;
+        }
+
+        r = CTL_ERR_USAGE;
+        for (size_t i = 0; i < ELEMENTSOF(groups); i++)
+                if (streq(groups[i].name, argv[optind])) {
+                        int first = optind;
+
+                        c.command = groups[i].name;
+                        optind = 0; /* reset getopt for the command's own options */
+                        r = groups[i].run(&c, argc - first, argv + first);
+                        goto done;
+                }
+        fprintf(stderr, "meshprovctl: unknown command '%s'. See 'meshprovctl --help'.\n", argv[optind]);
+
+done:
+        ctl_backend_free(c.backend);
+        if (fflush(stdout) != 0 && r >= 0) {
+                log_error("Failed to write output.");
+                r = -EIO;
+        }
+        return r == CTL_ERR_USAGE ? 2 : r < 0 ? 1 : 0;
+}
