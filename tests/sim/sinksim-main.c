@@ -52,7 +52,9 @@ static void help(void) {
                "  --duration T             stop after T even if nodes are pending\n"
                "  --linger T               after the last outcome, serve up to T for the last ACKs (default 2s)\n"
                "  --check                  exit with 3 unless every node ended as its kind predicts\n"
-               "  --quiet                  no summary on stdout\n");
+               "  --quiet                  no summary on stdout\n\n"
+               "SIGTERM/SIGINT stop it cleanly (summary and JSON are still written); SIGUSR1 unplugs the UART\n"
+               "(the pty closes and the link disappears; a new pty appears after the replug time).\n");
 }
 
 static int parse_u32_opt(const char *s, uint32_t max, uint32_t *ret) {
@@ -331,6 +333,7 @@ int main(int argc, char **argv) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGUSR1); /* unplug the UART (replugged after replug=T) */
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return EXIT_FAILURE;
         (void)signal(SIGPIPE, SIG_IGN);

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <pty.h>
 #include <termios.h>
 #include <unistd.h>
@@ -479,6 +481,8 @@ static void run_nodes(SinkSim *s, usec_t now) {
 
 /* ---- the pty ---- */
 
+static void hang_up(SinkSim *s, usec_t now);
+
 static void close_pty(SinkSim *s) {
         s->master_fd = safe_close(s->master_fd);
         s->slave_fd = safe_close(s->slave_fd);
@@ -529,6 +533,15 @@ int sink_sim_open_pty(SinkSim *s) {
         if (r < 0)
                 return r;
         return 0;
+}
+
+void sink_sim_unplug(SinkSim *s, usec_t now) {
+        if (!s->unplugged)
+                hang_up(s, now);
+}
+
+bool sink_sim_unplugged(const SinkSim *s) {
+        return s->unplugged;
 }
 
 static void hang_up(SinkSim *s, usec_t now) {
@@ -734,8 +747,14 @@ int sink_sim_run(SinkSim *s, usec_t duration, int signal_fd) {
                                 continue;
                         return -errno;
                 }
-                if (signal_fd >= 0 && (p[0].revents & POLLIN))
-                        return 1;
+                if (signal_fd >= 0 && (p[0].revents & POLLIN)) {
+                        struct signalfd_siginfo si;
+                        if (read(signal_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+                                continue;
+                        if (si.ssi_signo != SIGUSR1)
+                                return 1;
+                        sink_sim_unplug(s, now(CLOCK_MONOTONIC));
+                }
         }
 }
 

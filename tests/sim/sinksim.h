@@ -74,6 +74,10 @@ const char *sink_sim_pty_path(const SinkSim *s);
 int sink_sim_fd(const SinkSim *s);
 bool sink_sim_want_write(const SinkSim *s);
 
+/* "UART unplugged": closes the pty and removes the symlink now; a new pty appears after replug_time. */
+void sink_sim_unplug(SinkSim *s, usec_t now);
+bool sink_sim_unplugged(const SinkSim *s);
+
 /* Does everything due at `now`: reads the pty, runs the device and the nodes, writes answers, handles
  * hang-up and replug. */
 int sink_sim_process(SinkSim *s, usec_t now);
@@ -82,8 +86,9 @@ usec_t sink_sim_next_wakeup(const SinkSim *s);
 /* Every node has an outcome and the linger period is over (or the queue drained). */
 bool sink_sim_finished(const SinkSim *s, usec_t now);
 
-/* Runs until finished, `duration` passed (USEC_INFINITY: no limit), or signal_fd (a signalfd, or -1) becomes
- * readable. Returns 0, 1 if stopped by duration or signal, or a negative errno. */
+/* Runs until finished, `duration` passed (USEC_INFINITY: no limit), or signal_fd (a signalfd, or -1) reports
+ * a signal other than SIGUSR1 (which unplugs the UART, see sink_sim_unplug()). Returns 0, 1 if stopped by
+ * duration or signal, or a negative errno. */
 int sink_sim_run(SinkSim *s, usec_t duration, int signal_fd);
 
 size_t sink_sim_n_nodes(const SinkSim *s);
