@@ -313,9 +313,14 @@ typedef struct DeviceRules {
 typedef struct RuleContext {
         const char *field_prefix;
         char who[2 * PROV_UID_MAX + 16];
+        /* Re-checking devices already stored because their network changes. The network's allow_unsecured
+         * flag is the operator's switch for method 0 (the engine refuses method 0 while it is off), so turning
+         * it off must not be blocked by the method-0 devices it is meant to stop. */
+        bool network_change;
 } RuleContext;
 
 static void rule_context_init(RuleContext *ctx, const uint8_t *uid, size_t uid_len) {
+        ctx->network_change = false;
         char hex[2 * PROV_UID_MAX + 1];
 
         if (!uid) {
@@ -359,7 +364,7 @@ static int device_check_rules(const DeviceRules *d, const NetworkInfo *n, const 
                 return rule_error(err, -EINVAL, ctx, "uid",
                                   "Method 3 needs the 34-byte extended UID: type 0x01, 16-byte authenticator "
                                   "UID, type 0x01, 16-byte node UID");
-        if (d->method == 0 && !n->net.allow_unsecured)
+        if (d->method == 0 && !n->net.allow_unsecured && !ctx->network_change)
                 return rule_error(err, -EINVAL, ctx, "method",
                                   "Network '%s' does not allow unsecured provisioning (method 0)", n->net.name);
         if (d->method != 0 && !d->has_key && d->vendor_key == STORE_VENDOR_KEY_NONE)
@@ -1024,7 +1029,9 @@ int device_recheck_for_network(Store *s, const NetworkInfo *n, StoreError *err) 
                                 return r;
                 }
                 d.vendor_key = (StoreVendorKeyKind)kind;
+                fprintf(stderr, "DEBUG recheck uid0=%x method=%u unsec=%d\n", d.uid[0], d.method, n->net.allow_unsecured);
                 rule_context_init(&ctx, d.uid, d.uid_len);
+                ctx.network_change = true;
                 r = device_check_rules(&d, n, &ctx, err);
                 if (r < 0)
                         return r;

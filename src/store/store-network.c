@@ -183,34 +183,6 @@ static int network_check_fit(const StoreNetwork *n, StoreError *err) {
         return 0;
 }
 
-/* Vendors that enroll method-0 devices onto this network need it to allow unsecured provisioning. */
-static int network_check_vendors(Store *s, const NetworkInfo *n, StoreError *err) {
-        _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
-        char name[NAME_MAX_LEN + 1];
-        int r;
-
-        if (n->net.allow_unsecured)
-                return 0;
-        r = store_prepare(s,
-                          "SELECT name FROM vendors WHERE default_network_id = ?1 AND enroll_kind != 0 "
-                          "AND enroll_method = 0 LIMIT 1",
-                          &st);
-        if (r < 0)
-                return r;
-        r = sqlite_errno(sqlite3_bind_int64(st, 1, n->id));
-        if (r < 0)
-                return r;
-        r = store_step(s, st);
-        if (r <= 0)
-                return r;
-        r = column_string(st, 0, name, sizeof(name));
-        if (r < 0)
-                return r;
-        return store_error(err, -EINVAL, "allow_unsecured",
-                           "Vendor '%s' enrolls unsecured (method 0) devices onto network '%s'", name,
-                           n->net.name);
-}
-
 static int network_write(Store *s, const StoreNetwork *n, const NetworkInfo *old, usec_t now) {
         _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
         uint8_t keys[32], blob[STORE_WRAPPED_MAX];
@@ -307,9 +279,9 @@ static int network_put(Store *s, const StoreNetwork *n, StorePutMode mode, usec_
                 new.net = *n;
                 explicit_bzero_safe(new.net.enc_key, sizeof(new.net.enc_key));
                 explicit_bzero_safe(new.net.auth_key, sizeof(new.net.auth_key));
-                r = network_check_vendors(s, &new, err);
-                if (r < 0)
-                        return r;
+                /* Turning allow_unsecured off is allowed while method-0 devices or enrolling vendors refer to
+                 * the network: it is how an operator stops unsecured provisioning (the engine then refuses
+                 * method 0 with METHOD_NOT_SUPPORTED). */
                 r = device_recheck_for_network(s, &new, err);
                 if (r < 0)
                         return r;
