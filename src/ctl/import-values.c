@@ -187,7 +187,7 @@ static int type_of(const YNode *n, YType *ret, char *msg, size_t msgsz) {
 }
 
 int yvalue_bytes(const YNode *n, uint8_t *buf, size_t bufsz, size_t *ret_len, char *msg, size_t msgsz) {
-        YType t;
+        YType t = _YTYPE_INVALID;
         size_t len;
         bool neg;
         int r;
@@ -254,7 +254,7 @@ int yvalue_int(const YNode *n, int64_t *ret, char *msg, size_t msgsz) {
         size_t len;
         uint64_t v = 0;
         bool neg;
-        YType t;
+        YType t = _YTYPE_INVALID;
         int r;
 
         r = type_of(n, &t, msg, msgsz);
@@ -314,7 +314,7 @@ int yvalue_int_range(const YNode *n, int64_t min, int64_t max, int64_t *ret, cha
 static const char *const true_words[] = { "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", NULL };
 
 int yvalue_bool(const YNode *n, bool *ret, char *msg, size_t msgsz) {
-        YType t;
+        YType t = _YTYPE_INVALID;
         int r;
 
         r = type_of(n, &t, msg, msgsz);
@@ -332,7 +332,7 @@ int yvalue_bool(const YNode *n, bool *ret, char *msg, size_t msgsz) {
 }
 
 int yvalue_name(const YNode *n, const char **ret, char *msg, size_t msgsz) {
-        YType t;
+        YType t = _YTYPE_INVALID;
         int r;
 
         r = type_of(n, &t, msg, msgsz);
@@ -349,7 +349,7 @@ int yvalue_name(const YNode *n, const char **ret, char *msg, size_t msgsz) {
 int yvalue_user_item(const YNode *n, ProvUserItem *ret, char *msg, size_t msgsz) {
         ProvUserItem item = { .id = ret->id };
         size_t len;
-        YType t;
+        YType t = _YTYPE_INVALID;
         int r;
 
         r = type_of(n, &t, msg, msgsz);
