@@ -1029,7 +1029,6 @@ int device_recheck_for_network(Store *s, const NetworkInfo *n, StoreError *err) 
                                 return r;
                 }
                 d.vendor_key = (StoreVendorKeyKind)kind;
-                fprintf(stderr, "DEBUG recheck uid0=%x method=%u unsec=%d\n", d.uid[0], d.method, n->net.allow_unsecured);
                 rule_context_init(&ctx, d.uid, d.uid_len);
                 ctx.network_change = true;
                 r = device_check_rules(&d, n, &ctx, err);
