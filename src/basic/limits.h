@@ -41,6 +41,7 @@
 #define SINK_FRAME_PAYLOAD_MAX   255u
 #define SINK_FRAME_MAX           (3u + SINK_FRAME_PAYLOAD_MAX + 2u)
 #define SINKS_MAX                16u
+#define SINK_DEVICE_FRAME_MAX    128u   /* what a sink itself accepts: ~126 bytes + CRC (the simulator) */
 
 /* Engine. */
 #define PROV_ACTIONS_MAX         8u

@@ -4,8 +4,6 @@
 #include "cursor.h"
 #include "simrand.h"
 
-/* The device's own frame limit (ref-dualmcu.md §2: ~126 bytes + CRC). */
-#define DEV_FRAME_MAX         128u
 #define DEV_OUTPUT_MAX        (64u * 1024u)
 #define DEV_TX_TRACK_MAX      16u  /* DATA_TX indications outstanding at once */
 #define DEV_SCRATCHPAD_BLOCK  112u
@@ -131,7 +129,7 @@ int sink_dev_new(const SinkDevConfig *cfg, usec_t now, SinkDev **ret) {
         d->running = cfg->running && missing_settings(d) == 0;
         d->boot_time = now;
         sim_rand_seed(&d->rng, cfg->seed ^ 0x51DE5EEDULL);
-        sink_frame_decoder_init(&d->dec, DEV_FRAME_MAX);
+        sink_frame_decoder_init(&d->dec, SINK_DEVICE_FRAME_MAX); /* ref-dualmcu.md §2 */
 
         *ret = TAKE_PTR(d);
         return 0;

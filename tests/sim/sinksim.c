@@ -926,14 +926,17 @@ int sink_sim_write_whitelist_yaml(const SinkSim *s, FILE *f) {
 
         fprintf(f, "# Written by meshprov-sinksim (seed %" PRIu64 "): the nodes the daemon should know.\n"
                    "# Kinds: whitelisted as is; wrong-method with method 1 (the node uses 3); wrong-key with another\n"
-                   "# factory key; disabled with enabled: false; unknown nodes are absent.\n",
+                   "# factory key; disabled with enabled: false; unknown nodes are absent. Unsecured nodes need\n"
+                   "# `meshprovctl import --allow-unsecured`.\n",
                 s->cfg.seed);
         fprintf(f, "version: 1\nnetworks:\n  %s:\n    address: %" PRIu32 "\n    channel: %u\n", net->name,
                 net->address, net->channel);
         yaml_hex(f, "authentication_key", net->auth_key, PROV_KEY_SIZE);
         yaml_hex(f, "encryption_key", net->enc_key, PROV_KEY_SIZE);
+        if (s->cfg.five_g)
+                fprintf(f, "    profile: 5GMesh\n");
         if (net->allow_unsecured)
-                fprintf(f, "    allow_unsecured: true\n");
+                fprintf(f, "    allow_unsecured: true\n"); /* import with meshprovctl import --allow-unsecured */
         fprintf(f, "nodes:\n");
         for (size_t i = 0; i < s->n_nodes; i++) {
                 const SimNode *n = &s->nodes[i];
