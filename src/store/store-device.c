@@ -313,16 +313,17 @@ typedef struct DeviceRules {
 typedef struct RuleContext {
         const char *field_prefix;
         char who[2 * PROV_UID_MAX + 16];
-        /* Re-checking devices already stored because their network changes. The network's allow_unsecured
-         * flag is the operator's switch for method 0 (the engine refuses method 0 while it is off), so turning
-         * it off must not be blocked by the method-0 devices it is meant to stop. */
-        bool network_change;
+        /* The network's allow_unsecured flag is the operator's switch for method 0 (the engine refuses method 0
+         * while it is off), so turning it off must not be blocked by the method-0 devices it is meant to stop,
+         * nor may it block other changes to them. The rule applies to method 0 newly configured on a network:
+         * a new device, a device switched to method 0, or one moving to another network. */
+        bool unsecured_already_there;
 } RuleContext;
 
 static void rule_context_init(RuleContext *ctx, const uint8_t *uid, size_t uid_len) {
-        ctx->network_change = false;
         char hex[2 * PROV_UID_MAX + 1];
 
+        ctx->unsecured_already_there = false;
         if (!uid) {
                 ctx->field_prefix = "";
                 ctx->who[0] = '\0';
@@ -364,7 +365,7 @@ static int device_check_rules(const DeviceRules *d, const NetworkInfo *n, const 
                 return rule_error(err, -EINVAL, ctx, "uid",
                                   "Method 3 needs the 34-byte extended UID: type 0x01, 16-byte authenticator "
                                   "UID, type 0x01, 16-byte node UID");
-        if (d->method == 0 && !n->net.allow_unsecured && !ctx->network_change)
+        if (d->method == 0 && !n->net.allow_unsecured && !ctx->unsecured_already_there)
                 return rule_error(err, -EINVAL, ctx, "method",
                                   "Network '%s' does not allow unsecured provisioning (method 0)", n->net.name);
         if (d->method != 0 && !d->has_key && d->vendor_key == STORE_VENDOR_KEY_NONE)
@@ -461,6 +462,7 @@ static bool label_valid(const char *label) {
 typedef struct DeviceOld {
         int64_t id;
         int64_t eff_network_id;
+        uint8_t method;
         bool has_node_address;
         uint32_t node_address;
         bool has_key;
@@ -469,10 +471,11 @@ typedef struct DeviceOld {
 static int device_old_lookup(Store *s, const uint8_t *uid, size_t uid_len, DeviceOld *ret) {
         _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
         DeviceOld o = {};
+        int64_t x;
         int r;
 
         r = store_prepare(s,
-                          "SELECT id, eff_network_id, node_address, factory_key IS NOT NULL FROM devices "
+                          "SELECT id, eff_network_id, node_address, factory_key IS NOT NULL, method FROM devices "
                           "WHERE uid = ?1",
                           &st);
         if (r < 0)
@@ -492,8 +495,11 @@ static int device_old_lookup(Store *s, const uint8_t *uid, size_t uid_len, Devic
                 r = column_opt_u32(st, 2, &o.has_node_address, &o.node_address);
         if (r >= 0)
                 r = column_bool(st, 3, &o.has_key);
+        if (r >= 0)
+                r = column_int_range(st, 4, 0, 3, &x);
         if (r < 0)
                 return r;
+        o.method = (uint8_t)x;
         *ret = o;
         return 0;
 }
@@ -692,6 +698,7 @@ static int device_put(Store *s, const StoreDevice *d, StorePutMode mode, usec_t 
                 .n_user_items = d->n_user_items,
                 .user_items = items,
         };
+        self.unsecured_already_there = exists && old.method == 0 && old.eff_network_id == net.id;
         r = device_check_rules(&rules, &net, &self, err);
         if (r < 0)
                 return r;
@@ -1030,7 +1037,7 @@ int device_recheck_for_network(Store *s, const NetworkInfo *n, StoreError *err) 
                 }
                 d.vendor_key = (StoreVendorKeyKind)kind;
                 rule_context_init(&ctx, d.uid, d.uid_len);
-                ctx.network_change = true;
+                ctx.unsecured_already_there = true;
                 r = device_check_rules(&d, n, &ctx, err);
                 if (r < 0)
                         return r;
@@ -1124,6 +1131,7 @@ int device_recheck_for_vendor(Store *s, const VendorInfo *v, StoreVendorKeyKind 
                                 if (r < 0)
                                         return r;
                         }
+                        ctx.unsecured_already_there = true; /* it stays where it is */
                         r = device_check_rules(&d, &net, &ctx, err);
                         if (r < 0)
                                 return r;

@@ -281,7 +281,11 @@ static int vendor_put(Store *s, const StoreVendor *v, StorePutMode mode, usec_t 
                                            v->default_network);
                 if (r < 0)
                         return r;
-                if (v->enroll_kind != STORE_ENROLL_NONE && v->enroll_method == 0 && !net.net.allow_unsecured)
+                /* Only for unsecured enrollment newly configured here: the network's allow_unsecured is the
+                 * operator's switch to stop it, and must not block other changes to the vendor. */
+                if (v->enroll_kind != STORE_ENROLL_NONE && v->enroll_method == 0 && !net.net.allow_unsecured &&
+                    !(exists && old.vendor.enroll_kind != STORE_ENROLL_NONE && old.vendor.enroll_method == 0 &&
+                      old.default_network_id == net.id))
                         return store_error(err, -EINVAL, "enroll_method",
                                            "Network '%s' does not allow unsecured provisioning (method 0)",
                                            net.net.name);
