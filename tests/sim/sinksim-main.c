@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* meshprov-sinksim: a Wirepas sink on a pty, with emulated joining nodes. See --help. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -282,16 +283,25 @@ static int parse_argv(int argc, char **argv, SinkSimConfig *c) {
         return 0;
 }
 
+/* Written to PATH.tmp and renamed, so a reader never sees half a file; mode 0600 since the whitelist holds
+ * keys. */
 static int write_report(const char *path, int (*f)(const SinkSim *s, FILE *out), const SinkSim *s) {
         _cleanup_free_ char *tmp = NULL;
         FILE *out;
-        int r;
+        int fd, r;
 
         if (asprintf(&tmp, "%s.tmp", path) < 0)
                 return -ENOMEM;
-        out = fopen(tmp, "we");
-        if (!out)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
                 return -errno;
+        out = fdopen(fd, "w");
+        if (!out) {
+                r = -errno;
+                safe_close(fd);
+                (void)unlink(tmp);
+                return r;
+        }
         r = f(s, out);
         if (fclose(out) != 0 && r >= 0)
                 r = -errno;
