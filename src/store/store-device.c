@@ -143,8 +143,8 @@ int column_user_items(sqlite3_stmt *st, int i, ProvUserItem *items, size_t *ret_
         r = column_blob(st, i, &p, &len);
         if (r < 0)
                 return r;
-        if (p && len == 0)
-                return -EBADMSG;
+        if (len == 0 && sqlite3_column_type(st, i) != SQLITE_NULL)
+                return -EBADMSG; /* no items is NULL, never an empty blob */
         return user_items_decode(p, len, items, ret_n);
 }
 
