@@ -601,6 +601,10 @@ static void label_from_name(const char *name, char *out, size_t outsz) {
         }
         memcpy(out, name, o);
         out[o] = '\0';
+        /* labels are for display: no control characters */
+        for (size_t i = 0; i < o; i++)
+                if ((uint8_t)out[i] < 0x20 || out[i] == 0x7f)
+                        out[i] = '_';
 }
 
 static int unsecured_note(Importer *im, const StoreDevice *d, const NodeInfo *x) {
