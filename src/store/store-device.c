@@ -760,7 +760,8 @@ static int device_delete(Store *s, const uint8_t *uid, size_t uid_len, usec_t no
                         return r;
         }
         /* Its pool address is held back, then reused. */
-        return address_release_internal(s, old.eff_network_id, uid, uid_len, now);
+        r = address_release_internal(s, old.eff_network_id, uid, uid_len, now);
+        return r < 0 ? r : 0;
 }
 
 int store_device_delete(Store *s, const uint8_t *uid, size_t uid_len, StoreError *err) {
