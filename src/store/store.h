@@ -35,12 +35,19 @@ typedef struct StoreOptions {
         usec_t address_hold;
 } StoreOptions;
 
+/* Opens (creating if needed) and migrates. Returns the number of migrations applied (0 for an up-to-date file);
+ * -EPROTONOSUPPORT for a database written by a newer meshprov (user_version above what this binary knows: it is
+ * not touched), -EBADMSG for a file that is not a database, -EROFS when read_only and it needs migrating,
+ * -ENOENT/-EACCES when it cannot be opened. */
 int store_open(const char *path, const StoreOptions *opts, Store **ret);
 Store *store_free(Store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);
 int store_schema_version(Store *s);
 
-/* Group several puts into one transaction (import, bulk API): all or nothing. Nesting is an error. */
+/* Group several puts into one transaction (import, bulk API): all or nothing. Nesting is an error (-EALREADY);
+ * commit/rollback without store_begin() is -ENOTCONN. A put that fails inside changes nothing and leaves the
+ * earlier puts of the transaction in place. If SQLite itself aborted the transaction (I/O error, disk full),
+ * later writes and store_commit() return -ECANCELED (nothing was committed). */
 int store_begin(Store *s);
 int store_commit(Store *s);
 int store_rollback(Store *s);
@@ -50,6 +57,14 @@ typedef enum StorePutMode {
         STORE_PUT_UPDATE, /* -ENOENT if it does not */
         STORE_PUT_UPSERT,
 } StorePutMode;
+
+/* Puts return 1 when they created the row, 0 when they updated it. An update replaces every field a person
+ * sets (key material as its StoreKeyUpdate says) and keeps what the store maintains (times, state, counters).
+ * Rule violations fill StoreError: -EINVAL, -EMSGSIZE (field "size": too large for a DATA), -EEXIST (a
+ * uniqueness rule), -ENOENT (UPDATE of a missing row), -EBUSY (still referred to, or the database is locked).
+ * A rule about another row names it: field "devices.<field>" and the device's UID in the message.
+ * Getters and lists return -EBADMSG for a damaged row or a key blob that does not open (wrong master key); a
+ * list stops at such a row. */
 
 /* For updates of key material: keep what is stored, set a new key, or remove it. */
 typedef enum StoreKeyUpdate {
@@ -74,8 +89,11 @@ typedef struct StoreNetwork {
         usec_t created, updated; /* set by the store */
 } StoreNetwork;
 
-/* Rules: name 1..64 of [A-Za-z0-9._-]; address, channel (per profile) and keys valid; pool inside the unicast
- * node address range with first <= last; on update every device of the network must still fit a DATA. */
+/* Rules: name 1..64 of [A-Za-z0-9._-]; address, channel (per profile) and keys valid; pool inside one of the two
+ * unicast node address ranges with first <= last; on update every device of the network must still fit a DATA.
+ * allow_unsecured may be turned off while method-0 devices or vendors use the network (it is the operator's
+ * switch); method 0 can then not be newly configured there. Moving pool_first (or adding/removing the pool)
+ * restarts the pool scan; addresses already handed out stay with their UIDs, also outside the new range. */
 int store_network_put(Store *s, const StoreNetwork *n, StorePutMode mode, usec_t now, StoreError *err);
 int store_network_get(Store *s, const char *name, StoreNetwork *ret);
 typedef int (*StoreNetworkCb)(const StoreNetwork *n, void *userdata); /* <0 stops and is returned */
@@ -113,8 +131,11 @@ typedef struct StoreVendor {
         usec_t created, updated;
 } StoreVendor;
 
-/* Rules: enrollment needs a key and a default network; an enrollment prefix is unique among vendors;
- * enroll_method known and consistent with enroll_kind (AUTHENTICATOR needs 3). */
+/* Rules: enrollment needs a key and a default network; an enrollment prefix is unique among vendors (per
+ * enroll_kind); enroll_method known and consistent with enroll_kind (AUTHENTICATOR needs 3); method 0 only onto
+ * a network that allows it. key_update KEEP keeps the stored key and kind (key_kind is then ignored; on create
+ * KEEP means no key and needs key_kind NONE), SET needs key_kind FACTORY or MASTER, CLEAR removes the key.
+ * On update every device of the vendor is re-checked (key still available, the new default network). */
 int store_vendor_put(Store *s, const StoreVendor *v, StorePutMode mode, usec_t now, StoreError *err);
 int store_vendor_get(Store *s, const char *name, StoreVendor *ret);
 typedef int (*StoreVendorCb)(const StoreVendor *v, void *userdata);
@@ -160,10 +181,16 @@ typedef struct StoreDevice {
 /* Rules: uid 1..79 bytes (method 3: the 34-byte extended layout with both type bytes 0x01); method 0, 1 or 3;
  * method 0 only on a network with allow_unsecured; methods 1 and 3 need a key (own, or the vendor's);
  * the network (own or the vendor's default) exists; node address a valid unicast address not used by another
- * device of the network; role valid; user items valid; the whole map fits a DATA for the network's profile. */
+ * device of the network, nor held (or held back) by another UID from the network's pool; role valid; user
+ * items valid, ids unique (stored ascending by id); the whole map fits a DATA for the network's profile,
+ * counting a 4-byte pool address on a network with a pool. A new device's own key comes with SET.
+ * An explicit address releases the device's other pool address in that network; leaving a network releases
+ * the pool address there. */
 int store_device_put(Store *s, const StoreDevice *d, StorePutMode mode, usec_t now, StoreError *err);
 int store_device_get(Store *s, const uint8_t *uid, size_t uid_len, StoreDevice *ret);
+/* Also releases the device's pool address; as no time is passed, its hold starts at CLOCK_REALTIME now. */
 int store_device_delete(Store *s, const uint8_t *uid, size_t uid_len, StoreError *err);
+/* -ENOENT without a device row. */
 int store_device_set_enabled(Store *s, const uint8_t *uid, size_t uid_len, bool enabled, usec_t now);
 
 typedef struct StoreDeviceFilter {
@@ -176,7 +203,10 @@ typedef struct StoreDeviceFilter {
         unsigned limit;      /* 0 = no limit */
 } StoreDeviceFilter;
 typedef int (*StoreDeviceCb)(const StoreDevice *d, void *userdata);
+/* The network filter is the network a device joins (its own or its vendor's default). A vendor or network
+ * filter naming nothing that exists is -ENOENT. f may be NULL (everything). */
 int store_device_list(Store *s, const StoreDeviceFilter *f, StoreDeviceCb cb, void *userdata);
+/* Counts what store_device_list() would list, ignoring limit. */
 int store_device_count(Store *s, const StoreDeviceFilter *f, uint64_t *ret);
 
 /* ---- what the daemon needs for one START ---- */
@@ -200,7 +230,9 @@ typedef struct StoreIdentity {
 } StoreIdentity;
 
 /* Looks up a device row for the UID, else the vendor whose enrollment rule matches it (longest prefix wins),
- * using indexes only: no table scan per START. -ENOENT if neither. */
+ * using indexes only: no table scan per START. -ENOENT if neither; -EBADMSG if a row is damaged or a key does
+ * not open. For a UID with the extended layout an AUTHENTICATOR rule ranks above any UID prefix rule. A disabled
+ * vendor's rule still matches (vendor_enabled = false) rather than falling through to a shorter rule. */
 int store_resolve(Store *s, const uint8_t *uid, size_t uid_len, StoreIdentity *ret);
 
 /* Node address from the network's pool for this UID: the same UID always gets the same address back; an
@@ -208,10 +240,12 @@ int store_resolve(Store *s, const uint8_t *uid, size_t uid_len, StoreIdentity *r
  * back for StoreOptions.address_hold before reuse. -ENOSPC when the pool is exhausted, -ENOENT without pool. */
 int store_address_allocate(Store *s, const char *network, const uint8_t *uid, size_t uid_len, usec_t now,
                            uint32_t *ret);
-/* Releases the UID's pool address (device removed): it becomes reusable after the hold time. */
+/* Releases the UID's pool address (device removed): it becomes reusable after the hold time; the same UID gets it
+ * back if it asks again first. Returns 1 if released, 0 if the UID held none; -ENOENT without the network. */
 int store_address_release(Store *s, const char *network, const uint8_t *uid, size_t uid_len, usec_t now);
 
-/* Provisioning progress on a device row (no-ops for UIDs admitted by vendor enrollment without a row). */
+/* Provisioning progress on a device row (no-ops for UIDs admitted by vendor enrollment without a row).
+ * Return 1 if a row was updated, 0 if there is none. */
 int store_device_note_start(Store *s, const uint8_t *uid, size_t uid_len, usec_t now);
 int store_device_note_sent(Store *s, const uint8_t *uid, size_t uid_len, usec_t now);
 int store_device_note_provisioned(Store *s, const uint8_t *uid, size_t uid_len, usec_t now);
@@ -250,13 +284,14 @@ typedef struct StoreAuditEvent {
         char detail[128];
 } StoreAuditEvent;
 
-/* Appends all events in one transaction. */
+/* Appends all events in one transaction; returns n. -EINVAL (nothing appended) if any event is invalid: unknown
+ * kind, uid_len > 79, a string not terminated within its array. */
 int store_audit_append(Store *s, const StoreAuditEvent *events, size_t n);
 
 typedef struct StoreAuditFilter {
         const uint8_t *uid; /* NULL = any */
         size_t uid_len;
-        usec_t since, until; /* 0 = open */
+        usec_t since, until; /* since <= time < until; 0 = open */
         int kind;            /* a StoreEventKind, -1 = any */
         const char *result;  /* NULL = any */
         int64_t after_id;    /* paging: only ids > after_id (ascending) or < after_id (descending); 0 = none */
@@ -265,7 +300,8 @@ typedef struct StoreAuditFilter {
 } StoreAuditFilter;
 typedef int (*StoreAuditCb)(const StoreAuditEvent *e, void *userdata);
 int store_audit_query(Store *s, const StoreAuditFilter *f, StoreAuditCb cb, void *userdata);
-/* Deletes events older than `before`, at most `max_rows` at a time; returns the number deleted. */
+/* Deletes events older than `before`, oldest first, at most `max_rows` (0: no limit) at a time; returns the
+ * number deleted. Ids are never reused. */
 int store_audit_prune(Store *s, usec_t before, unsigned max_rows);
 
 const char *store_event_kind_to_string(StoreEventKind k); /* "start", "nack", "data", "ack", "expired",
