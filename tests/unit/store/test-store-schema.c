@@ -157,7 +157,10 @@ static void test_writer_lock_gives_ebusy(void **state) {
 static void test_failed_put_inside_transaction_keeps_earlier_puts(void **state) {
         Fixture *f = *state;
         StoreNetwork a = network_base("a"), bad = network_base("bad"), c = network_base("c"), got;
-        StoreDevice d = device_base(0x21, "a");
+        StoreNetwork later = network_base("later");
+        StoreDevice d = device_base(0x21, "a"), blocker = device_base(0x40, "c");
+        StoreVendor v = vendor_base("v", "a"), gv;
+        StoreDeviceFilter fl = { .state = -1 };
         StoreError e = {};
 
         bad.channel = 99; /* 2.4G: 1..40 */
@@ -166,18 +169,40 @@ static void test_failed_put_inside_transaction_keeps_earlier_puts(void **state) 
         put_network_ok(f->s, &a);
         put_device_ok(f->s, &d);
         assert_put_error(store_network_put(f->s, &bad, STORE_PUT_CREATE, T0, &e), e, -EINVAL, "channel");
-        /* a constraint met inside SQLite (after earlier statements of the same put) is rolled back too */
         d.uid[0] = 0x22;
         d.has_node_address = true;
         d.node_address = 0x80000000u; /* multicast */
         assert_put_error(store_device_put(f->s, &d, STORE_PUT_CREATE, T0, &e), e, -EINVAL, "node_address");
+
+        /* a put that fails after it has already written: moving a vendor's devices to another default
+         * network moves v1 (written), then finds v2's explicit address taken there */
         put_network_ok(f->s, &c);
+        put_vendor_ok(f->s, &v);
+        for (uint8_t i = 1; i <= 2; i++) {
+                StoreDevice x = device_base(0x30 + i, "");
+                snprintf(x.vendor, sizeof(x.vendor), "v");
+                x.has_node_address = true;
+                x.node_address = i;
+                put_device_ok(f->s, &x);
+        }
+        blocker.has_node_address = true;
+        blocker.node_address = 2;
+        put_device_ok(f->s, &blocker);
+        snprintf(v.default_network, sizeof(v.default_network), "c");
+        v.key_update = STORE_KEY_KEEP;
+        assert_put_error(store_vendor_put(f->s, &v, STORE_PUT_UPDATE, T0, &e), e, -EEXIST, "devices.node_address");
+        put_network_ok(f->s, &later);
         assert_int_equal(store_commit(f->s), 0);
 
         assert_int_equal(store_network_get(f->s, "a", &got), 0);
         assert_int_equal(store_network_get(f->s, "c", &got), 0);
+        assert_int_equal(store_network_get(f->s, "later", &got), 0);
         assert_int_equal(store_network_get(f->s, "bad", &got), -ENOENT);
-        assert_int_equal(count_devices(f->s, NULL), 1);
+        assert_int_equal(count_devices(f->s, NULL), 4);
+        fl.network = "a";
+        assert_int_equal(count_devices(f->s, &fl), 3); /* both vendor devices are still on a */
+        assert_int_equal(store_vendor_get(f->s, "v", &gv), 0);
+        assert_string_equal(gv.default_network, "a");
         assert_int_equal(store_commit(f->s), -ENOTCONN);
 }
 
