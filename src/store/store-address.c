@@ -64,10 +64,12 @@ static int pool_lookup(Store *s, const char *name, int64_t id, Pool *ret) {
 
         if (name)
                 r = store_stmt(s, STMT_NETWORK_POOL,
-                               "SELECT id, pool_first, pool_last, pool_next FROM networks WHERE name = ?1", &st);
+                               "SELECT id, pool_first, pool_last, pool_next FROM networks WHERE name = ?1",
+                               &st);
         else
                 r = store_stmt(s, STMT_NETWORK_POOL_ID,
-                               "SELECT id, pool_first, pool_last, pool_next FROM networks WHERE id = ?1", &st);
+                               "SELECT id, pool_first, pool_last, pool_next FROM networks WHERE id = ?1",
+                               &st);
         if (r < 0)
                 return r;
         r = sqlite_errno(name ? bind_text(st, 1, name) : sqlite3_bind_int64(st, 1, id));
@@ -89,7 +91,8 @@ static int exists_query(Store *s, StoreStmtId id, const char *sql, int64_t netwo
         r = store_stmt(s, id, sql, &st);
         if (r < 0)
                 return r;
-        r = sqlite_errno(sqlite3_bind_int64(st, 1, network_id) ?: sqlite3_bind_int64(st, 2, (int64_t)address));
+        r = sqlite_errno(sqlite3_bind_int64(st, 1, network_id)
+                                 ?: sqlite3_bind_int64(st, 2, (int64_t)address));
         if (r < 0)
                 return r;
         r = store_step(s, st);
@@ -106,9 +109,10 @@ static int address_occupied(Store *s, int64_t network_id, uint64_t address) {
 }
 
 static int address_explicit(Store *s, int64_t network_id, uint64_t address) {
-        return exists_query(s, STMT_ADDR_EXPLICIT,
-                            "SELECT EXISTS (SELECT 1 FROM devices WHERE eff_network_id = ?1 AND node_address = ?2)",
-                            network_id, address);
+        return exists_query(
+                s, STMT_ADDR_EXPLICIT,
+                "SELECT EXISTS (SELECT 1 FROM devices WHERE eff_network_id = ?1 AND node_address = ?2)",
+                network_id, address);
 }
 
 static int address_row_delete(Store *s, int64_t network_id, uint32_t address) {
@@ -134,7 +138,8 @@ static int address_write(Store *s, StoreStmtId id, const char *sql, int64_t netw
         r = store_stmt(s, id, sql, &st);
         if (r < 0)
                 return r;
-        r = sqlite_errno(sqlite3_bind_int64(st, 1, network_id) ?: sqlite3_bind_int64(st, 2, (int64_t)address));
+        r = sqlite_errno(sqlite3_bind_int64(st, 1, network_id)
+                                 ?: sqlite3_bind_int64(st, 2, (int64_t)address));
         if (r >= 0 && uid)
                 r = sqlite_errno(sqlite3_bind_blob(st, 3, uid, (int)uid_len, SQLITE_STATIC)
                                          ?: bind_usec(st, 4, now));
@@ -237,7 +242,8 @@ static int address_allocate(Store *s, const char *network, const uint8_t *uid, s
                         return r;
         }
 
-        /* Everything in [pool_next, a) is taken, so pool_next may move to a (past it, if a is handed out). */
+        /* Everything in [pool_next, a) is taken, so pool_next may move to a (past it, if a is handed out).
+         */
         next = a;
         if (have_c && (a > p.last || c < a)) {
                 r = address_write(s, STMT_ADDR_TAKE,
@@ -260,8 +266,8 @@ static int address_allocate(Store *s, const char *network, const uint8_t *uid, s
                 return -ENOSPC;
 
         if (next != p.next) {
-                r = address_write(s, STMT_ADDR_SET_NEXT, "UPDATE networks SET pool_next = ?2 WHERE id = ?1", p.id,
-                                  next, NULL, 0, 0);
+                r = address_write(s, STMT_ADDR_SET_NEXT, "UPDATE networks SET pool_next = ?2 WHERE id = ?1",
+                                  p.id, next, NULL, 0, 0);
                 if (r < 0)
                         return r;
         }
@@ -334,8 +340,8 @@ int store_address_release(Store *s, const char *network, const uint8_t *uid, siz
         return store_tx_end(s, address_release(s, network, uid, uid_len, now));
 }
 
-int address_claim_explicit(Store *s, const NetworkInfo *n, uint32_t address, const uint8_t *uid, size_t uid_len,
-                           usec_t now, bool dry_run, StoreError *err) {
+int address_claim_explicit(Store *s, const NetworkInfo *n, uint32_t address, const uint8_t *uid,
+                           size_t uid_len, usec_t now, bool dry_run, StoreError *err) {
         _cleanup_(stmt_resetp) sqlite3_stmt *st = NULL;
         char hex[2 * PROV_UID_MAX + 1];
         const uint8_t *holder;
@@ -344,8 +350,9 @@ int address_claim_explicit(Store *s, const NetworkInfo *n, uint32_t address, con
         bool released;
         int r;
 
-        r = store_stmt(s, STMT_ADDR_ROW,
-                       "SELECT uid, released FROM address_allocations WHERE network_id = ?1 AND address = ?2", &st);
+        r = store_stmt(
+                s, STMT_ADDR_ROW,
+                "SELECT uid, released FROM address_allocations WHERE network_id = ?1 AND address = ?2", &st);
         if (r < 0)
                 return r;
         r = sqlite_errno(sqlite3_bind_int64(st, 1, n->id) ?: sqlite3_bind_int64(st, 2, address));
@@ -370,13 +377,15 @@ int address_claim_explicit(Store *s, const NetworkInfo *n, uint32_t address, con
         }
         if (holder && !released)
                 return store_error(err, -EEXIST, "node_address",
-                                   "Node address %" PRIu32 " is held by UID 0x%s from the pool of network '%s'",
+                                   "Node address %" PRIu32
+                                   " is held by UID 0x%s from the pool of network '%s'",
                                    address, hex_encode(holder, holder_len, hex, sizeof(hex)), n->net.name);
         if (holder && usec_add(when, s->address_hold) > now) {
                 char ts[32];
 
                 return store_error(err, -EEXIST, "node_address",
-                                   "Node address %" PRIu32 " was released from the pool of network '%s' and is "
+                                   "Node address %" PRIu32
+                                   " was released from the pool of network '%s' and is "
                                    "held back until %s",
                                    address, n->net.name,
                                    format_timestamp_utc(ts, sizeof(ts), usec_add(when, s->address_hold)));
@@ -398,10 +407,11 @@ int address_unclaim_explicit(Store *s, int64_t network_id, uint32_t address) {
         if (!p.has_pool || address < p.first || address > p.last || address >= p.next)
                 return 0; /* the pool never passed over it */
 
-        r = store_prepare(s,
-                          "INSERT OR IGNORE INTO address_allocations (network_id, address, uid, allocated, released) "
-                          "VALUES (?1, ?2, NULL, 0, 0)",
-                          &st);
+        r = store_prepare(
+                s,
+                "INSERT OR IGNORE INTO address_allocations (network_id, address, uid, allocated, released) "
+                "VALUES (?1, ?2, NULL, 0, 0)",
+                &st);
         if (r < 0)
                 return r;
         r = sqlite_errno(sqlite3_bind_int64(st, 1, network_id) ?: sqlite3_bind_int64(st, 2, address));

@@ -17,9 +17,12 @@ static int audit_event_check(const StoreAuditEvent *e) {
                 return -EINVAL;
         if (e->method < -1 || e->method > UINT8_MAX || e->nack_reason < -1 || e->nack_reason > UINT8_MAX)
                 return -EINVAL;
-        if (!string_terminated(e->vendor, sizeof(e->vendor)) || !string_terminated(e->network, sizeof(e->network)) ||
-            !string_terminated(e->gateway, sizeof(e->gateway)) || !string_terminated(e->sink, sizeof(e->sink)) ||
-            !string_terminated(e->result, sizeof(e->result)) || !string_terminated(e->detail, sizeof(e->detail)))
+        if (!string_terminated(e->vendor, sizeof(e->vendor)) ||
+            !string_terminated(e->network, sizeof(e->network)) ||
+            !string_terminated(e->gateway, sizeof(e->gateway)) ||
+            !string_terminated(e->sink, sizeof(e->sink)) ||
+            !string_terminated(e->result, sizeof(e->result)) ||
+            !string_terminated(e->detail, sizeof(e->detail)))
                 return -EINVAL;
         return 0;
 }
@@ -81,8 +84,8 @@ int store_audit_append(Store *s, const StoreAuditEvent *events, size_t n) {
         return r < 0 ? r : (int)n;
 }
 
-#define AUDIT_COLUMNS                                                                                        \
-        "id, time, kind, uid, method, vendor, network, gateway, sink, source_address, node_address, "         \
+#define AUDIT_COLUMNS                                                                                 \
+        "id, time, kind, uid, method, vendor, network, gateway, sink, source_address, node_address, " \
         "session_id, result, nack_reason, detail"
 
 int store_audit_query_sql(const StoreAuditFilter *f, char **ret) {
@@ -93,9 +96,9 @@ int store_audit_query_sql(const StoreAuditFilter *f, char **ret) {
         assert(f);
         /* Pin the index: by UID (which also gives id order), else by time, else the rowid order. */
         r = strappendf(&sql, &len, "SELECT " AUDIT_COLUMNS " FROM audit_events%s WHERE 1",
-                       f->uid                      ? " INDEXED BY audit_events_uid"
+                       f->uid                         ? " INDEXED BY audit_events_uid"
                        : f->since > 0 || f->until > 0 ? " INDEXED BY audit_events_time"
-                                                    : "");
+                                                      : "");
         if (r >= 0 && f->uid)
                 r = strappendf(&sql, &len, " AND uid = :uid");
         if (r >= 0 && f->since > 0)
@@ -239,7 +242,8 @@ static int audit_prune(Store *s, usec_t before, unsigned max_rows) {
                           &st);
         if (r < 0)
                 return r;
-        r = sqlite_errno(bind_usec(st, 1, before) ?: sqlite3_bind_int64(st, 2, max_rows > 0 ? (int64_t)max_rows : -1));
+        r = sqlite_errno(bind_usec(st, 1, before)
+                                 ?: sqlite3_bind_int64(st, 2, max_rows > 0 ? (int64_t)max_rows : -1));
         if (r < 0)
                 return r;
         r = store_step(s, st);

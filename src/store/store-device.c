@@ -14,13 +14,15 @@
  *
  *   u8 format (1) | u8 count (1..PROV_PARAMS_USER_MAX) | count x item
  *   item:  u8 id (128..255) | u8 type (ProvUserType) | value
- *   value: INT: le64 (two's complement) | BOOL: u8 0 or 1 | BYTES, TEXT: u8 len (<= PROV_USER_STRING_MAX), bytes
+ *   value: INT: le64 (two's complement) | BOOL: u8 0 or 1 | BYTES, TEXT: u8 len (<= PROV_USER_STRING_MAX),
+ * bytes
  *
  * Items ascending by id, no duplicates, nothing after the last one. No items: the column is NULL. */
 #define USER_ITEMS_FORMAT   1u
 #define USER_ITEMS_BLOB_MAX (2u + PROV_PARAMS_USER_MAX * (3u + PROV_USER_STRING_MAX))
 
-static int user_items_encode(const ProvUserItem *items, size_t n, uint8_t *buf, size_t size, size_t *ret_len) {
+static int user_items_encode(const ProvUserItem *items, size_t n, uint8_t *buf, size_t size,
+                             size_t *ret_len) {
         Writer w = WRITER_INIT(buf, size);
 
         assert(n <= PROV_PARAMS_USER_MAX);
@@ -165,14 +167,15 @@ static int column_uid(sqlite3_stmt *st, int i, uint8_t *uid, size_t *ret_len) {
 
 /* ---- reading rows ---- */
 
-#define DEVICE_SELECT                                                                                        \
-        "SELECT d.uid, d.label, v.name, n.name, d.method, d.factory_key, d.node_address, d.role, d.user_items, " \
-        "d.enabled, d.state, d.created, d.updated, d.last_start, d.provisioned_at, d.n_starts, "                \
-        "d.n_provisioned, a.address "                                                                        \
-        "FROM devices AS d "                                                                                 \
-        "LEFT JOIN vendors AS v ON v.id = d.vendor_id "                                                      \
-        "LEFT JOIN networks AS n ON n.id = d.network_id "                                                    \
-        "LEFT JOIN address_allocations AS a "                                                                \
+#define DEVICE_SELECT                                                                              \
+        "SELECT d.uid, d.label, v.name, n.name, d.method, d.factory_key, d.node_address, d.role, " \
+        "d.user_items, "                                                                           \
+        "d.enabled, d.state, d.created, d.updated, d.last_start, d.provisioned_at, d.n_starts, "   \
+        "d.n_provisioned, a.address "                                                              \
+        "FROM devices AS d "                                                                       \
+        "LEFT JOIN vendors AS v ON v.id = d.vendor_id "                                            \
+        "LEFT JOIN networks AS n ON n.id = d.network_id "                                          \
+        "LEFT JOIN address_allocations AS a "                                                      \
         "ON a.network_id = d.eff_network_id AND a.uid = d.uid AND a.released IS NULL"
 
 const char store_sql_device_get[] = DEVICE_SELECT " WHERE d.uid = ?1";
@@ -298,8 +301,8 @@ typedef struct DeviceRules {
         const uint8_t *uid;
         size_t uid_len;
         uint8_t method;
-        bool has_key;                   /* its own factory key */
-        StoreVendorKeyKind vendor_key;  /* NONE without a vendor */
+        bool has_key;                  /* its own factory key */
+        StoreVendorKeyKind vendor_key; /* NONE without a vendor */
         bool has_node_address;
         uint32_t node_address;
         bool has_role;
@@ -313,10 +316,11 @@ typedef struct DeviceRules {
 typedef struct RuleContext {
         const char *field_prefix;
         char who[2 * PROV_UID_MAX + 16];
-        /* The network's allow_unsecured flag is the operator's switch for method 0 (the engine refuses method 0
-         * while it is off), so turning it off must not be blocked by the method-0 devices it is meant to stop,
-         * nor may it block other changes to them. The rule applies to method 0 newly configured on a network:
-         * a new device, a device switched to method 0, or one moving to another network. */
+        /* The network's allow_unsecured flag is the operator's switch for method 0 (the engine refuses
+         * method 0 while it is off), so turning it off must not be blocked by the method-0 devices it is
+         * meant to stop, nor may it block other changes to them. The rule applies to method 0 newly
+         * configured on a network: a new device, a device switched to method 0, or one moving to another
+         * network. */
         bool unsecured_already_there;
 } RuleContext;
 
@@ -362,15 +366,18 @@ static int device_check_rules(const DeviceRules *d, const NetworkInfo *n, const 
                                   "Method %u is not supported (0 unsecured, 1 secured, 3 extended UID)",
                                   d->method);
         if (d->method == 3 && !store_uid_extended(d->uid, d->uid_len))
-                return rule_error(err, -EINVAL, ctx, "uid",
-                                  "Method 3 needs the 34-byte extended UID: type 0x01, 16-byte authenticator "
-                                  "UID, type 0x01, 16-byte node UID");
+                return rule_error(
+                        err, -EINVAL, ctx, "uid",
+                        "Method 3 needs the 34-byte extended UID: type 0x01, 16-byte authenticator "
+                        "UID, type 0x01, 16-byte node UID");
         if (d->method == 0 && !n->net.allow_unsecured && !ctx->unsecured_already_there)
                 return rule_error(err, -EINVAL, ctx, "method",
-                                  "Network '%s' does not allow unsecured provisioning (method 0)", n->net.name);
+                                  "Network '%s' does not allow unsecured provisioning (method 0)",
+                                  n->net.name);
         if (d->method != 0 && !d->has_key && d->vendor_key == STORE_VENDOR_KEY_NONE)
                 return rule_error(err, -EINVAL, ctx, "factory_key",
-                                  "Method %u needs a factory key: the device's own or its vendor's", d->method);
+                                  "Method %u needs a factory key: the device's own or its vendor's",
+                                  d->method);
         if (d->has_node_address && !prov_node_address_valid(d->node_address))
                 return rule_error(err, -EINVAL, ctx, "node_address",
                                   "Node address %" PRIu32 " is not a unicast address "
@@ -408,12 +415,13 @@ static int device_check_rules(const DeviceRules *d, const NetworkInfo *n, const 
         r = prov_params_validate(p, n->net.profile, d->method != 0, !d->has_node_address && n->net.has_pool,
                                  &field);
         if (r < 0)
-                return rule_error(err, r, ctx, field ?: "size",
-                                  "The parameters do not fit a %s DATA on network '%s' (profile %s, at most %zu "
-                                  "bytes of CBOR)",
-                                  d->method != 0 ? "secured" : "unsecured", n->net.name,
-                                  prov_profile_to_string(n->net.profile),
-                                  prov_cbor_max(n->net.profile, d->method != 0));
+                return rule_error(
+                        err, r, ctx, field ?: "size",
+                        "The parameters do not fit a %s DATA on network '%s' (profile %s, at most %zu "
+                        "bytes of CBOR)",
+                        d->method != 0 ? "secured" : "unsecured", n->net.name,
+                        prov_profile_to_string(n->net.profile),
+                        prov_cbor_max(n->net.profile, d->method != 0));
         return 0;
 }
 
@@ -426,9 +434,9 @@ static int device_check_address_free(Store *s, const NetworkInfo *n, uint32_t ad
         size_t other_len;
         int r;
 
-        r = store_prepare(s,
-                          "SELECT uid FROM devices WHERE eff_network_id = ?1 AND node_address = ?2 AND uid != ?3",
-                          &st);
+        r = store_prepare(
+                s, "SELECT uid FROM devices WHERE eff_network_id = ?1 AND node_address = ?2 AND uid != ?3",
+                &st);
         if (r < 0)
                 return r;
         r = sqlite_errno(sqlite3_bind_int64(st, 1, n->id) ?: sqlite3_bind_int64(st, 2, address)
@@ -474,10 +482,11 @@ static int device_old_lookup(Store *s, const uint8_t *uid, size_t uid_len, Devic
         int64_t x;
         int r;
 
-        r = store_prepare(s,
-                          "SELECT id, eff_network_id, node_address, factory_key IS NOT NULL, method FROM devices "
-                          "WHERE uid = ?1",
-                          &st);
+        r = store_prepare(
+                s,
+                "SELECT id, eff_network_id, node_address, factory_key IS NOT NULL, method FROM devices "
+                "WHERE uid = ?1",
+                &st);
         if (r < 0)
                 return r;
         r = sqlite_errno(sqlite3_bind_blob(st, 1, uid, (int)uid_len, SQLITE_STATIC));
@@ -505,8 +514,8 @@ static int device_old_lookup(Store *s, const uint8_t *uid, size_t uid_len, Devic
 }
 
 /* Address bookkeeping once a device's explicit address or network changed. */
-static int device_moved(Store *s, const uint8_t *uid, size_t uid_len, const DeviceOld *old, int64_t new_network,
-                        bool has_node_address, uint32_t node_address, usec_t now) {
+static int device_moved(Store *s, const uint8_t *uid, size_t uid_len, const DeviceOld *old,
+                        int64_t new_network, bool has_node_address, uint32_t node_address, usec_t now) {
         int r;
 
         if (old && old->has_node_address &&
@@ -559,20 +568,22 @@ static int device_write(Store *s, const StoreDevice *d, const ProvUserItem *item
                 return r;
 
         if (!old)
-                r = store_prepare(s,
-                                  "INSERT INTO devices (uid, label, vendor_id, network_id, eff_network_id, method, "
-                                  "factory_key, node_address, role, user_items, enabled, updated, created) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-                                  &st);
+                r = store_prepare(
+                        s,
+                        "INSERT INTO devices (uid, label, vendor_id, network_id, eff_network_id, method, "
+                        "factory_key, node_address, role, user_items, enabled, updated, created) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                        &st);
         else
                 /* ?13: 1 = keep the stored key */
-                r = store_prepare(s,
-                                  "UPDATE devices SET label = ?2, vendor_id = ?3, network_id = ?4, "
-                                  "eff_network_id = ?5, method = ?6, "
-                                  "factory_key = CASE ?13 WHEN 1 THEN factory_key ELSE ?7 END, "
-                                  "node_address = ?8, role = ?9, user_items = ?10, enabled = ?11, updated = ?12 "
-                                  "WHERE uid = ?1",
-                                  &st);
+                r = store_prepare(
+                        s,
+                        "UPDATE devices SET label = ?2, vendor_id = ?3, network_id = ?4, "
+                        "eff_network_id = ?5, method = ?6, "
+                        "factory_key = CASE ?13 WHEN 1 THEN factory_key ELSE ?7 END, "
+                        "node_address = ?8, role = ?9, user_items = ?10, enabled = ?11, updated = ?12 "
+                        "WHERE uid = ?1",
+                        &st);
         if (r < 0)
                 return r;
 
@@ -625,11 +636,12 @@ static int device_put(Store *s, const StoreDevice *d, StorePutMode mode, usec_t 
                 return store_error(err, -EMSGSIZE, "user_items", "At most %u user items",
                                    PROV_PARAMS_USER_MAX);
         if (d->factory_key_update == STORE_KEY_SET && !store_key_pair_valid(d->factory_key))
-                return store_error(err, -EINVAL, "factory_key",
-                                   "Neither half of the 32-byte factory key ([auth 16][enc 16]) may be all 0x00 "
-                                   "or all 0xFF");
+                return store_error(
+                        err, -EINVAL, "factory_key",
+                        "Neither half of the 32-byte factory key ([auth 16][enc 16]) may be all 0x00 "
+                        "or all 0xFF");
 
-        items = new(ProvUserItem, PROV_PARAMS_USER_MAX);
+        items = new (ProvUserItem, PROV_PARAMS_USER_MAX);
         if (!items)
                 return -ENOMEM;
         if (d->n_user_items > 0)
@@ -663,8 +675,8 @@ static int device_put(Store *s, const StoreDevice *d, StorePutMode mode, usec_t 
         } else if (vendor.default_network_id > 0)
                 r = network_lookup_id(s, vendor.default_network_id, &net);
         else if (d->vendor[0])
-                return store_error(err, -EINVAL, "network", "Vendor '%s' has no default network: name a network",
-                                   d->vendor);
+                return store_error(err, -EINVAL, "network",
+                                   "Vendor '%s' has no default network: name a network", d->vendor);
         else
                 return store_error(err, -EINVAL, "network", "A device without a vendor needs a network");
         if (r < 0)
@@ -679,8 +691,9 @@ static int device_put(Store *s, const StoreDevice *d, StorePutMode mode, usec_t 
                 break;
         case STORE_KEY_KEEP:
                 if (!exists && d->has_factory_key)
-                        return store_error(err, -EINVAL, "factory_key",
-                                           "A new device's factory key is given with factory_key_update SET");
+                        return store_error(
+                                err, -EINVAL, "factory_key",
+                                "A new device's factory key is given with factory_key_update SET");
                 has_key = exists && old.has_key;
                 break;
         }
@@ -821,23 +834,24 @@ int store_device_set_enabled(Store *s, const uint8_t *uid, size_t uid_len, bool 
         int r;
 
         r = device_update_one(s, STMT_DEVICE_SET_ENABLED,
-                              "UPDATE devices SET updated = ?2, enabled = ?3 WHERE uid = ?1", uid, uid_len, true,
-                              enabled, now);
+                              "UPDATE devices SET updated = ?2, enabled = ?3 WHERE uid = ?1", uid, uid_len,
+                              true, enabled, now);
         if (r == 0)
                 return -ENOENT;
         return r < 0 ? r : 0;
 }
 
 int store_device_note_start(Store *s, const uint8_t *uid, size_t uid_len, usec_t now) {
-        return device_update_one(s, STMT_NOTE_START,
-                                 "UPDATE devices SET last_start = ?2, n_starts = n_starts + 1 WHERE uid = ?1", uid,
-                                 uid_len, false, 0, now);
+        return device_update_one(
+                s, STMT_NOTE_START,
+                "UPDATE devices SET last_start = ?2, n_starts = n_starts + 1 WHERE uid = ?1", uid, uid_len,
+                false, 0, now);
 }
 
 int store_device_note_sent(Store *s, const uint8_t *uid, size_t uid_len, usec_t now) {
         /* (the row keeps no "sent at" time) */
-        return device_update_one(s, STMT_NOTE_SENT, "UPDATE devices SET state = 1 WHERE uid = ?1", uid, uid_len,
-                                 false, 0, now);
+        return device_update_one(s, STMT_NOTE_SENT, "UPDATE devices SET state = 1 WHERE uid = ?1", uid,
+                                 uid_len, false, 0, now);
 }
 
 int store_device_note_provisioned(Store *s, const uint8_t *uid, size_t uid_len, usec_t now) {
@@ -854,7 +868,8 @@ int store_device_list_sql(const StoreDeviceFilter *f, bool count, char **ret) {
         size_t len = 0;
         int r;
 
-        r = strappendf(&sql, &len, "%s WHERE 1", count ? "SELECT count(*) FROM devices AS d" : DEVICE_SELECT);
+        r = strappendf(&sql, &len, "%s WHERE 1",
+                       count ? "SELECT count(*) FROM devices AS d" : DEVICE_SELECT);
         if (r >= 0 && f && f->vendor)
                 r = strappendf(&sql, &len, " AND d.vendor_id = :vendor");
         if (r >= 0 && f && f->network)
@@ -932,7 +947,7 @@ int store_device_list(Store *s, const StoreDeviceFilter *f, StoreDeviceCb cb, vo
         r = device_filter_prepare(s, f, false, &st);
         if (r < 0)
                 return r;
-        d = new(StoreDevice, 1);
+        d = new (StoreDevice, 1);
         if (!d)
                 return -ENOMEM;
         while ((r = store_step(s, st)) > 0) {
@@ -1010,14 +1025,15 @@ int device_recheck_for_network(Store *s, const NetworkInfo *n, StoreError *err) 
         uint8_t uid[PROV_UID_MAX];
         int r;
 
-        items = new(ProvUserItem, PROV_PARAMS_USER_MAX);
+        items = new (ProvUserItem, PROV_PARAMS_USER_MAX);
         if (!items)
                 return -ENOMEM;
-        r = store_prepare(s,
-                          "SELECT d.uid, d.method, d.factory_key IS NOT NULL, d.node_address, d.role, "
-                          "d.user_items, v.key_kind FROM devices AS d LEFT JOIN vendors AS v ON v.id = d.vendor_id "
-                          "WHERE d.eff_network_id = ?1",
-                          &st);
+        r = store_prepare(
+                s,
+                "SELECT d.uid, d.method, d.factory_key IS NOT NULL, d.node_address, d.role, "
+                "d.user_items, v.key_kind FROM devices AS d LEFT JOIN vendors AS v ON v.id = d.vendor_id "
+                "WHERE d.eff_network_id = ?1",
+                &st);
         if (r < 0)
                 return r;
         r = sqlite_errno(sqlite3_bind_int64(st, 1, n->id));
@@ -1090,7 +1106,7 @@ int device_recheck_for_vendor(Store *s, const VendorInfo *v, StoreVendorKeyKind 
         uint8_t uid[PROV_UID_MAX];
         int r;
 
-        items = new(ProvUserItem, PROV_PARAMS_USER_MAX);
+        items = new (ProvUserItem, PROV_PARAMS_USER_MAX);
         if (!items)
                 return -ENOMEM;
         if (v->default_network_id > 0) {

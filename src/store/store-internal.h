@@ -112,7 +112,8 @@ void store_aad_network(const char *name, char buf[static STORE_AAD_MAX]);
 void store_aad_vendor(const char *name, char buf[static STORE_AAD_MAX]);
 void store_aad_device(const uint8_t *uid, size_t uid_len, char buf[static STORE_AAD_MAX]);
 #define STORE_WRAPPED_MAX (32u + KEYWRAP_OVERHEAD)
-int store_wrap(Store *s, const char *aad, const uint8_t *key, size_t len, uint8_t out[static STORE_WRAPPED_MAX]);
+int store_wrap(Store *s, const char *aad, const uint8_t *key, size_t len,
+               uint8_t out[static STORE_WRAPPED_MAX]);
 /* Opens the blob in column i into out: exactly `size` bytes, else -EBADMSG (damaged or wrong master key). */
 int store_unwrap(Store *s, const char *aad, sqlite3_stmt *st, int i, uint8_t *out, size_t size);
 
@@ -130,9 +131,10 @@ bool store_uid_extended(const uint8_t *uid, size_t uid_len);
 /* ---- rows shared between the modules ---- */
 
 /* Network columns, in the order network_from_row() reads them. */
-#define NETWORK_COLUMNS(n)                                                                                   \
-        n ".id, " n ".name, " n ".profile, " n ".network_address, " n ".channel, " n ".keys, " n              \
-          ".allow_unsecured, " n ".pool_first, " n ".pool_last, " n ".pool_next, " n ".created, " n ".updated"
+#define NETWORK_COLUMNS(n)                                                                          \
+        n ".id, " n ".name, " n ".profile, " n ".network_address, " n ".channel, " n ".keys, " n    \
+          ".allow_unsecured, " n ".pool_first, " n ".pool_last, " n ".pool_next, " n ".created, " n \
+          ".updated"
 #define NETWORK_N_COLUMNS 12
 
 typedef struct NetworkInfo {
@@ -148,7 +150,7 @@ int network_lookup_id(Store *s, int64_t id, NetworkInfo *ret);
 
 typedef struct VendorInfo {
         int64_t id;
-        StoreVendor vendor; /* key only if asked for */
+        StoreVendor vendor;         /* key only if asked for */
         int64_t default_network_id; /* 0: none */
 } VendorInfo;
 
@@ -169,14 +171,15 @@ int device_recheck_for_vendor(Store *s, const VendorInfo *v, StoreVendorKeyKind 
 
 /* ---- pool bookkeeping (store-address.c), inside a transaction ---- */
 
-/* An explicit device address `address` is about to be set for uid in network n: -EEXIST (with err) if the pool
- * gave it to another UID that still holds it or holds it back; otherwise makes sure the pool will not hand it
- * out (drops a free or expired row). */
-int address_claim_explicit(Store *s, const NetworkInfo *n, uint32_t address, const uint8_t *uid, size_t uid_len,
-                           usec_t now, bool dry_run, StoreError *err);
+/* An explicit device address `address` is about to be set for uid in network n: -EEXIST (with err) if the
+ * pool gave it to another UID that still holds it or holds it back; otherwise makes sure the pool will not
+ * hand it out (drops a free or expired row). */
+int address_claim_explicit(Store *s, const NetworkInfo *n, uint32_t address, const uint8_t *uid,
+                           size_t uid_len, usec_t now, bool dry_run, StoreError *err);
 /* An explicit address left network n: if the pool had passed over it, it becomes free for the pool. */
 int address_unclaim_explicit(Store *s, int64_t network_id, uint32_t address);
-/* The pool moved (added, removed, new first address): forget the free rows; the caller restarts pool_next. */
+/* The pool moved (added, removed, new first address): forget the free rows; the caller restarts pool_next.
+ */
 int address_pool_reset(Store *s, int64_t network_id);
 int address_release_internal(Store *s, int64_t network_id, const uint8_t *uid, size_t uid_len, usec_t now);
 /* Releases uid's pool address in the network unless it is `keep` (UINT64_MAX: release any). */

@@ -148,16 +148,18 @@ static int network_check_fields(const StoreNetwork *n, bool keys_set, StoreError
                                    "not 11184810 or 5592405)",
                                    n->network_address);
         if (!prov_channel_valid(n->profile, n->channel))
-                return store_error(err, -EINVAL, "channel", "Channel %" PRIu32 " is not valid for profile %s (%s)",
-                                   n->channel, prov_profile_to_string(n->profile),
+                return store_error(err, -EINVAL, "channel",
+                                   "Channel %" PRIu32 " is not valid for profile %s (%s)", n->channel,
+                                   prov_profile_to_string(n->profile),
                                    n->profile == PROV_PROFILE_24G ? "1..40" : "1..255");
         if (keys_set) {
                 if (!prov_key_valid(n->enc_key))
                         return store_error(err, -EINVAL, "enc_key",
                                            "The network encryption key must not be all 0x00 or all 0xFF");
                 if (!prov_key_valid(n->auth_key))
-                        return store_error(err, -EINVAL, "auth_key",
-                                           "The network authentication key must not be all 0x00 or all 0xFF");
+                        return store_error(
+                                err, -EINVAL, "auth_key",
+                                "The network authentication key must not be all 0x00 or all 0xFF");
         }
         return network_check_pool(n, err);
 }
@@ -208,11 +210,12 @@ static int network_write(Store *s, const StoreNetwork *n, const NetworkInfo *old
                      (n->has_pool && old->net.pool_first != n->pool_first);
 
         if (!old)
-                r = store_prepare(s,
-                                  "INSERT INTO networks (profile, network_address, channel, keys, allow_unsecured, "
-                                  "pool_first, pool_last, pool_next, updated, name, created) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9)",
-                                  &st);
+                r = store_prepare(
+                        s,
+                        "INSERT INTO networks (profile, network_address, channel, keys, allow_unsecured, "
+                        "pool_first, pool_last, pool_next, updated, name, created) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9)",
+                        &st);
         else
                 r = store_prepare(s,
                                   "UPDATE networks SET profile = ?1, network_address = ?2, channel = ?3, "
@@ -251,8 +254,9 @@ static int network_put(Store *s, const StoreNetwork *n, StorePutMode mode, usec_
         int r;
 
         if (n->keys_update == STORE_KEY_CLEAR)
-                return store_error(err, -EINVAL, "keys", "A network always has keys: they can be replaced, "
-                                                         "not removed");
+                return store_error(err, -EINVAL, "keys",
+                                   "A network always has keys: they can be replaced, "
+                                   "not removed");
         if ((unsigned)n->keys_update > STORE_KEY_CLEAR || (unsigned)mode > STORE_PUT_UPSERT)
                 return store_error(err, -EINVAL, NULL, "Invalid put mode or key update");
         r = network_check_fields(n, n->keys_update == STORE_KEY_SET, err);
@@ -271,17 +275,18 @@ static int network_put(Store *s, const StoreNetwork *n, StorePutMode mode, usec_
         if (!exists && mode == STORE_PUT_UPDATE)
                 return store_error(err, -ENOENT, "name", "There is no network '%s'", n->name);
         if (!exists && n->keys_update != STORE_KEY_SET)
-                return store_error(err, -EINVAL, "keys", "A new network needs its encryption and "
-                                                         "authentication keys");
+                return store_error(err, -EINVAL, "keys",
+                                   "A new network needs its encryption and "
+                                   "authentication keys");
 
         if (exists) {
                 new = old;
                 new.net = *n;
                 explicit_bzero_safe(new.net.enc_key, sizeof(new.net.enc_key));
                 explicit_bzero_safe(new.net.auth_key, sizeof(new.net.auth_key));
-                /* Turning allow_unsecured off is allowed while method-0 devices or enrolling vendors refer to
-                 * the network: it is how an operator stops unsecured provisioning (the engine then refuses
-                 * method 0 with METHOD_NOT_SUPPORTED). */
+                /* Turning allow_unsecured off is allowed while method-0 devices or enrolling vendors refer
+                 * to the network: it is how an operator stops unsecured provisioning (the engine then
+                 * refuses method 0 with METHOD_NOT_SUPPORTED). */
                 r = device_recheck_for_network(s, &new, err);
                 if (r < 0)
                         return r;
@@ -371,13 +376,14 @@ static int network_delete(Store *s, const char *name, StoreError *err) {
         if (r < 0)
                 return r;
         if (k > 0)
-                return store_error(err, -EBUSY, "name", "Network '%s' is used by %" PRIi64 " device(s)", name, k);
+                return store_error(err, -EBUSY, "name", "Network '%s' is used by %" PRIi64 " device(s)",
+                                   name, k);
         r = count_refs(s, "SELECT count(*) FROM vendors WHERE default_network_id = ?1", n.id, &k);
         if (r < 0)
                 return r;
         if (k > 0)
-                return store_error(err, -EBUSY, "name", "Network '%s' is the default network of %" PRIi64
-                                   " vendor(s)", name, k);
+                return store_error(err, -EBUSY, "name",
+                                   "Network '%s' is the default network of %" PRIi64 " vendor(s)", name, k);
 
         r = store_prepare(s, "DELETE FROM networks WHERE id = ?1", &st); /* allocations go with it */
         if (r < 0)

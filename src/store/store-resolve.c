@@ -4,15 +4,17 @@
 
 #include "store-internal.h"
 
-_Static_assert(STORE_ENROLL_UID_PREFIX == 1 && STORE_ENROLL_AUTHENTICATOR == 2, "enroll kinds are in the SQL");
+_Static_assert(STORE_ENROLL_UID_PREFIX == 1 && STORE_ENROLL_AUTHENTICATOR == 2,
+               "enroll kinds are in the SQL");
 
 const char store_sql_resolve_device[] =
         "SELECT d.method, d.enabled, d.label, d.factory_key, d.node_address, d.role, d.user_items, "
-        "v.name, v.enabled, v.key_kind, v.key, " NETWORK_COLUMNS("n") " "
-        "FROM devices AS d "
-        "JOIN networks AS n ON n.id = d.eff_network_id "
-        "LEFT JOIN vendors AS v ON v.id = d.vendor_id "
-        "WHERE d.uid = ?1";
+        "v.name, v.enabled, v.key_kind, v.key, " NETWORK_COLUMNS(
+                "n") " "
+                     "FROM devices AS d "
+                     "JOIN networks AS n ON n.id = d.eff_network_id "
+                     "LEFT JOIN vendors AS v ON v.id = d.vendor_id "
+                     "WHERE d.uid = ?1";
 
 /* ?1 uid, ?2 its length, ?3 16 if it has the extended (method 3) layout, else 0.
  * Candidate prefix lengths come from two small recursive CTEs; each is one probe of vendors_enroll
@@ -28,11 +30,12 @@ const char store_sql_resolve_vendor[] =
         "UNION ALL "
         "SELECT 1, u.n, e.id FROM uid_len AS u CROSS JOIN vendors AS e "
         "WHERE e.enroll_kind = 1 AND e.enroll_prefix = substr(?1, 1, u.n)) "
-        "SELECT v.name, v.enabled, v.key_kind, v.key, v.enroll_method, " NETWORK_COLUMNS("n") " "
-        "FROM matches AS m "
-        "CROSS JOIN vendors AS v ON v.id = m.vendor_id "
-        "CROSS JOIN networks AS n ON n.id = v.default_network_id "
-        "ORDER BY m.rank DESC, m.len DESC LIMIT 1";
+        "SELECT v.name, v.enabled, v.key_kind, v.key, v.enroll_method, " NETWORK_COLUMNS(
+                "n") " "
+                     "FROM matches AS m "
+                     "CROSS JOIN vendors AS v ON v.id = m.vendor_id "
+                     "CROSS JOIN networks AS n ON n.id = v.default_network_id "
+                     "ORDER BY m.rank DESC, m.len DESC LIMIT 1";
 
 /* The vendor's key columns (name at c, key_kind at c + 2, key at c + 3) -> the factory key for uid. */
 static int vendor_factory_key(Store *s, sqlite3_stmt *st, int c, const uint8_t *uid, size_t uid_len,

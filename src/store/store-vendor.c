@@ -4,9 +4,9 @@
 
 #include "store-internal.h"
 
-#define VENDOR_SELECT                                                                                        \
-        "SELECT v.id, v.name, v.key_kind, v.key, v.enroll_kind, v.enroll_prefix, v.enroll_method, "         \
-        "v.default_network_id, dn.name, v.enabled, v.created, v.updated "                                    \
+#define VENDOR_SELECT                                                                               \
+        "SELECT v.id, v.name, v.key_kind, v.key, v.enroll_kind, v.enroll_prefix, v.enroll_method, " \
+        "v.default_network_id, dn.name, v.enabled, v.created, v.updated "                           \
         "FROM vendors AS v LEFT JOIN networks AS dn ON dn.id = v.default_network_id"
 
 static int vendor_from_row_impl(Store *s, sqlite3_stmt *st, bool with_key, VendorInfo *v) {
@@ -118,8 +118,9 @@ static int vendor_check_fields(const StoreVendor *v, StoreError *err) {
                         return store_error(err, -EINVAL, "key_kind",
                                            "Setting a vendor key needs key kind 'factory' or 'master'");
                 if (!store_key_pair_valid(v->key))
-                        return store_error(err, -EINVAL, "key",
-                                           "Neither half of the 32-byte vendor key may be all 0x00 or all 0xFF");
+                        return store_error(
+                                err, -EINVAL, "key",
+                                "Neither half of the 32-byte vendor key may be all 0x00 or all 0xFF");
         }
         if ((unsigned)v->enroll_kind > STORE_ENROLL_AUTHENTICATOR)
                 return store_error(err, -EINVAL, "enroll_kind",
@@ -135,8 +136,8 @@ static int vendor_check_fields(const StoreVendor *v, StoreError *err) {
                 break;
         case STORE_ENROLL_UID_PREFIX:
                 if (v->enroll_prefix_len < 1 || v->enroll_prefix_len > PROV_UID_MAX)
-                        return store_error(err, -EINVAL, "enroll_prefix",
-                                           "A UID prefix is 1..%u bytes", PROV_UID_MAX);
+                        return store_error(err, -EINVAL, "enroll_prefix", "A UID prefix is 1..%u bytes",
+                                           PROV_UID_MAX);
                 break;
         case STORE_ENROLL_AUTHENTICATOR:
                 if (v->enroll_prefix_len < 1 || v->enroll_prefix_len > 16)
@@ -160,8 +161,9 @@ static int vendor_check_prefix_unique(Store *s, const StoreVendor *v, int64_t se
 
         if (v->enroll_kind == STORE_ENROLL_NONE)
                 return 0;
-        r = store_prepare(s, "SELECT name FROM vendors WHERE enroll_kind = ?1 AND enroll_prefix = ?2 AND id != ?3",
-                          &st);
+        r = store_prepare(
+                s, "SELECT name FROM vendors WHERE enroll_kind = ?1 AND enroll_prefix = ?2 AND id != ?3",
+                &st);
         if (r < 0)
                 return r;
         r = sqlite_errno(sqlite3_bind_int(st, 1, v->enroll_kind)
@@ -175,11 +177,13 @@ static int vendor_check_prefix_unique(Store *s, const StoreVendor *v, int64_t se
         r = column_string(st, 0, other, sizeof(other));
         if (r < 0)
                 return r;
-        return store_error(err, -EEXIST, "enroll_prefix", "Vendor '%s' already enrolls this %s prefix", other,
+        return store_error(err, -EEXIST, "enroll_prefix", "Vendor '%s' already enrolls this %s prefix",
+                           other,
                            v->enroll_kind == STORE_ENROLL_AUTHENTICATOR ? "authenticator UID" : "UID");
 }
 
-static int vendor_write(Store *s, const StoreVendor *v, const VendorInfo *old, int64_t network_id, usec_t now) {
+static int vendor_write(Store *s, const StoreVendor *v, const VendorInfo *old, int64_t network_id,
+                        usec_t now) {
         _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
         uint8_t blob[STORE_WRAPPED_MAX];
         size_t blob_len = 0;
@@ -196,19 +200,21 @@ static int vendor_write(Store *s, const StoreVendor *v, const VendorInfo *old, i
         }
 
         if (!old)
-                r = store_prepare(s,
-                                  "INSERT INTO vendors (key_kind, key, enroll_kind, enroll_prefix, enroll_method, "
-                                  "default_network_id, enabled, updated, name, created) "
-                                  "VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9)",
-                                  &st);
+                r = store_prepare(
+                        s,
+                        "INSERT INTO vendors (key_kind, key, enroll_kind, enroll_prefix, enroll_method, "
+                        "default_network_id, enabled, updated, name, created) "
+                        "VALUES (?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9)",
+                        &st);
         else
                 /* ?3: 1 = keep the stored key (and its kind) */
-                r = store_prepare(s,
-                                  "UPDATE vendors SET key_kind = CASE ?3 WHEN 1 THEN key_kind ELSE ?1 END, "
-                                  "key = CASE ?3 WHEN 1 THEN key ELSE ?2 END, enroll_kind = ?4, "
-                                  "enroll_prefix = ?5, enroll_method = ?6, default_network_id = ?7, enabled = ?8, "
-                                  "updated = ?9 WHERE name = ?10",
-                                  &st);
+                r = store_prepare(
+                        s,
+                        "UPDATE vendors SET key_kind = CASE ?3 WHEN 1 THEN key_kind ELSE ?1 END, "
+                        "key = CASE ?3 WHEN 1 THEN key ELSE ?2 END, enroll_kind = ?4, "
+                        "enroll_prefix = ?5, enroll_method = ?6, default_network_id = ?7, enabled = ?8, "
+                        "updated = ?9 WHERE name = ?10",
+                        &st);
         if (r < 0)
                 return r;
 
@@ -270,9 +276,10 @@ static int vendor_put(Store *s, const StoreVendor *v, StorePutMode mode, usec_t 
                 break;
         }
         if (v->enroll_kind != STORE_ENROLL_NONE && kind == STORE_VENDOR_KEY_NONE)
-                return store_error(err, -EINVAL, "key",
-                                   "An enrollment rule needs a vendor key (factory or master) for the devices it "
-                                   "admits");
+                return store_error(
+                        err, -EINVAL, "key",
+                        "An enrollment rule needs a vendor key (factory or master) for the devices it "
+                        "admits");
 
         if (v->default_network[0]) {
                 r = network_lookup(s, v->default_network, false, &net);
@@ -283,9 +290,10 @@ static int vendor_put(Store *s, const StoreVendor *v, StorePutMode mode, usec_t 
                         return r;
                 /* Only for unsecured enrollment newly configured here: the network's allow_unsecured is the
                  * operator's switch to stop it, and must not block other changes to the vendor. */
-                if (v->enroll_kind != STORE_ENROLL_NONE && v->enroll_method == 0 && !net.net.allow_unsecured &&
-                    !(exists && old.vendor.enroll_kind != STORE_ENROLL_NONE && old.vendor.enroll_method == 0 &&
-                      old.default_network_id == net.id))
+                if (v->enroll_kind != STORE_ENROLL_NONE && v->enroll_method == 0 &&
+                    !net.net.allow_unsecured &&
+                    !(exists && old.vendor.enroll_kind != STORE_ENROLL_NONE &&
+                      old.vendor.enroll_method == 0 && old.default_network_id == net.id))
                         return store_error(err, -EINVAL, "enroll_method",
                                            "Network '%s' does not allow unsecured provisioning (method 0)",
                                            net.net.name);

@@ -9,8 +9,8 @@
 #include "store-migrations.h"
 #include "store-test.h"
 
-#define STORE_BUSY_TIMEOUT_DEFAULT  (5 * USEC_PER_SEC)
-#define STORE_ADDRESS_HOLD_DEFAULT  (7 * USEC_PER_DAY)
+#define STORE_BUSY_TIMEOUT_DEFAULT (5 * USEC_PER_SEC)
+#define STORE_ADDRESS_HOLD_DEFAULT (7 * USEC_PER_DAY)
 
 int sqlite_errno(int rc) {
         switch (rc & 0xff) {
@@ -77,8 +77,8 @@ int store_stmt(Store *s, StoreStmtId id, const char *sql, sqlite3_stmt **ret) {
 
         assert(id >= 0 && id < _STMT_MAX);
         if (!s->stmts[id]) {
-                r = sqlite_errno(sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
-                                                    NULL));
+                r = sqlite_errno(
+                        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id], NULL));
                 if (r < 0)
                         return r;
         }
@@ -218,7 +218,8 @@ void store_aad_device(const uint8_t *uid, size_t uid_len, char buf[static STORE_
         snprintf(buf, STORE_AAD_MAX, "device:%s", hex_encode(uid, uid_len, hex, sizeof(hex)));
 }
 
-int store_wrap(Store *s, const char *aad, const uint8_t *key, size_t len, uint8_t out[static STORE_WRAPPED_MAX]) {
+int store_wrap(Store *s, const char *aad, const uint8_t *key, size_t len,
+               uint8_t out[static STORE_WRAPPED_MAX]) {
         assert(len <= 32);
         return keywrap_seal(s->master, aad, key, len, out, STORE_WRAPPED_MAX);
 }
@@ -272,7 +273,8 @@ int store_error(StoreError *err, int r, const char *field, const char *fmt, ...)
 int store_error_db(StoreError *err, int r) {
         switch (r) {
         case -EBUSY:
-                return store_error(err, r, NULL, "The database is busy (another writer holds it), try again");
+                return store_error(err, r, NULL,
+                                   "The database is busy (another writer holds it), try again");
         case -EROFS:
                 return store_error(err, r, NULL, "The database is open read-only");
         case -EBADMSG:
@@ -560,8 +562,8 @@ bool store_name_valid(const char *name) {
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = name[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                      c == '_' || c == '-'))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-'))
                         return false;
         }
         return true;

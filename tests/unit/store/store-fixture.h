@@ -14,8 +14,8 @@
 #include "store.h"
 #include "test-helpers.h"
 
-#define T0          ((usec_t)1700000000 * USEC_PER_SEC)
-#define TEST_HOLD   USEC_PER_HOUR
+#define T0        ((usec_t)1700000000 * USEC_PER_SEC)
+#define TEST_HOLD USEC_PER_HOUR
 
 typedef struct Fixture {
         char dir[64];
@@ -146,13 +146,13 @@ static inline void put_device_ok(Store *s, const StoreDevice *d) {
 }
 
 /* Asserts that a put failed with r and named field (and said something). */
-#define assert_put_error(expr, e, r_expected, field_expected)                                               \
-        do {                                                                                                 \
-                int _r = (expr);                                                                             \
-                if (_r != (r_expected) || strcmp((e).field, (field_expected)) != 0)                         \
-                        fail_msg("%s: got %d field '%s' (%s), expected %d field '%s'", #expr, _r, (e).field,  \
-                                 (e).message, (r_expected), (field_expected));                               \
-                assert_true((e).message[0] != '\0');                                                         \
+#define assert_put_error(expr, e, r_expected, field_expected)                                     \
+        do {                                                                                      \
+                int _r = (expr);                                                                  \
+                if (_r != (r_expected) || strcmp((e).field, (field_expected)) != 0)               \
+                        fail_msg("%s: got %d field '%s' (%s), expected %d field '%s'", #expr, _r, \
+                                 (e).field, (e).message, (r_expected), (field_expected));         \
+                assert_true((e).message[0] != '\0');                                              \
         } while (0)
 
 /* Reads a whole file (empty if it does not exist). */

@@ -160,7 +160,8 @@ static void test_explicit_addresses_are_skipped(void **state) {
         assert_int_equal(alloc(f->s, "net", 3, T0), 15);
 
         /* an explicit address the pool passed over becomes free when the device lets go of it */
-        assert_int_equal(store_device_delete(f->s, (const uint8_t *)"\x72\x72\x72\x72\x72\x72\x72\x72", 8, NULL), 0);
+        assert_int_equal(
+                store_device_delete(f->s, (const uint8_t *)"\x72\x72\x72\x72\x72\x72\x72\x72", 8, NULL), 0);
         assert_int_equal(alloc(f->s, "net", 4, T0), 12);
         d = device_base(0x71, "net"); /* device 0x71 drops its explicit address 11 */
         d.factory_key_update = STORE_KEY_KEEP;

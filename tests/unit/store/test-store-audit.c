@@ -143,7 +143,9 @@ static void test_filters(void **state) {
                 assert_int_equal(seen.which[i] % 3, 1);
 
         /* [since, until) */
-        fl = (StoreAuditFilter){ .since = T0 + 5 * USEC_PER_SEC, .until = T0 + 9 * USEC_PER_SEC, .kind = -1 };
+        fl = (StoreAuditFilter){ .since = T0 + 5 * USEC_PER_SEC,
+                                 .until = T0 + 9 * USEC_PER_SEC,
+                                 .kind = -1 };
         seen = query(f->s, &fl);
         assert_int_equal(seen.n, 4);
         assert_int_equal(seen.which[0], 5);
@@ -206,7 +208,9 @@ static void test_paging_both_ways(void **state) {
         /* paging within a UID, newest first */
         {
                 static const uint8_t uid2[] = { 0xd0, 0x00, 0x02 };
-                fl = (StoreAuditFilter){ .uid = uid2, .uid_len = 3, .kind = -1, .limit = 3, .descending = true };
+                fl = (StoreAuditFilter){
+                        .uid = uid2, .uid_len = 3, .kind = -1, .limit = 3, .descending = true
+                };
                 page = query(f->s, &fl);
                 assert_int_equal(page.n, 3);
                 assert_int_equal(page.which[0], 29);

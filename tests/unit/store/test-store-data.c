@@ -45,7 +45,8 @@ static void assert_no_file_holds(const Fixture *f, const uint8_t *key, size_t n)
                 /* any 8-byte window of the key would be a leak */
                 for (size_t off = 0; off + 8 <= n; off += 4)
                         if (file_contains(path, key + off, 8))
-                                fail_msg("%s holds bytes %zu..%zu of a key in plain text", path, off, off + 7);
+                                fail_msg("%s holds bytes %zu..%zu of a key in plain text", path, off,
+                                         off + 7);
         }
 }
 
@@ -130,12 +131,13 @@ static void test_key_blob_is_bound_to_its_row(void **state) {
         put_device_ok(f->s, &a);
         put_device_ok(f->s, &b);
         put_network_ok(f->s, &n2);
-        assert_int_equal(store_test_exec(f->s,
-                                         "UPDATE devices SET factory_key = (SELECT factory_key FROM devices "
-                                         "WHERE uid = x'0101010101010101') WHERE uid = x'0202020202020202';"
-                                         "UPDATE networks SET keys = (SELECT keys FROM networks WHERE name = 'net') "
-                                         "WHERE name = 'net2'"),
-                         0);
+        assert_int_equal(
+                store_test_exec(f->s,
+                                "UPDATE devices SET factory_key = (SELECT factory_key FROM devices "
+                                "WHERE uid = x'0101010101010101') WHERE uid = x'0202020202020202';"
+                                "UPDATE networks SET keys = (SELECT keys FROM networks WHERE name = 'net') "
+                                "WHERE name = 'net2'"),
+                0);
         assert_int_equal(store_device_get(f->s, b.uid, b.uid_len, &got), -EBADMSG);
         assert_int_equal(store_device_get(f->s, a.uid, a.uid_len, &got), 0);
         assert_int_equal(store_network_get(f->s, "net2", &gn), -EBADMSG);
@@ -145,9 +147,9 @@ static void test_key_blob_is_bound_to_its_row(void **state) {
 static void test_damaged_rows_are_ebadmsg(void **state) {
         Fixture *f = *state;
         static const char *const damage[] = {
-                /* user items: wrong format, count 0, too many, id < 128, unknown type, truncated int, bool 2,
-                 * string longer than allowed, truncated string, ids not ascending, trailing byte, empty blob,
-                 * text that is not UTF-8, not a blob */
+                /* user items: wrong format, count 0, too many, id < 128, unknown type, truncated int, bool
+                 * 2, string longer than allowed, truncated string, ids not ascending, trailing byte, empty
+                 * blob, text that is not UTF-8, not a blob */
                 "UPDATE devices SET user_items = x'020180000100000000000000'",
                 "UPDATE devices SET user_items = x'0100'",
                 "UPDATE devices SET user_items = x'0129'",
@@ -163,7 +165,8 @@ static void test_damaged_rows_are_ebadmsg(void **state) {
                 "UPDATE devices SET user_items = x'0101800202c328'",
                 "UPDATE devices SET user_items = 'text'",
                 /* keys: flipped byte, truncated, not a blob */
-                "UPDATE devices SET factory_key = substr(factory_key, 1, 20) || x'00' || substr(factory_key, 22)",
+                "UPDATE devices SET factory_key = substr(factory_key, 1, 20) || x'00' || "
+                "substr(factory_key, 22)",
                 "UPDATE devices SET factory_key = substr(factory_key, 1, 40)",
                 "UPDATE devices SET factory_key = 7",
                 /* values out of range */
@@ -207,8 +210,10 @@ static void test_damaged_rows_are_ebadmsg(void **state) {
                                 fail_msg("resolve after \"%s\": %d", damage[i], r);
                 }
         }
-        assert_int_equal(store_test_exec(f->s, "ROLLBACK TO good; RELEASE good; PRAGMA ignore_check_constraints = OFF"),
-                         0);
+        assert_int_equal(
+                store_test_exec(f->s,
+                                "ROLLBACK TO good; RELEASE good; PRAGMA ignore_check_constraints = OFF"),
+                0);
         assert_int_equal(store_device_get(f->s, d.uid, d.uid_len, &got), 0);
         assert_int_equal(got.user_items[0].integer, 1);
 }
@@ -264,7 +269,8 @@ static void test_device_list_filters_and_paging(void **state) {
         fl = (StoreDeviceFilter){ .state = 7 };
         assert_int_equal(store_device_count(f->s, &fl, &(uint64_t){ 0 }), -EINVAL);
 
-        assert_int_equal(store_device_note_sent(f->s, (const uint8_t *)"\x04\x04\x04\x04\x04\x04\x04\x04", 8, T0), 1);
+        assert_int_equal(
+                store_device_note_sent(f->s, (const uint8_t *)"\x04\x04\x04\x04\x04\x04\x04\x04", 8, T0), 1);
         fl = (StoreDeviceFilter){ .state = STORE_DEVICE_SENT };
         assert_int_equal(count_devices(f->s, &fl), 1);
 

@@ -4,7 +4,8 @@
 
 #include "store-fixture.h"
 
-static StoreVendor prefix_vendor(const char *name, const char *hex, StoreVendorKeyKind kind, uint8_t key_start) {
+static StoreVendor prefix_vendor(const char *name, const char *hex, StoreVendorKeyKind kind,
+                                 uint8_t key_start) {
         StoreVendor v = vendor_base(name, "net");
 
         v.key_kind = kind;
@@ -76,7 +77,8 @@ static void test_device_row_wins_over_enrollment(void **state) {
 
 static void test_effective_key(void **state) {
         Fixture *f = *state;
-        StoreVendor fac = vendor_base("fac", "net"), mas = vendor_base("mas", "net"), none = vendor_base("none", "net");
+        StoreVendor fac = vendor_base("fac", "net"), mas = vendor_base("mas", "net"),
+                    none = vendor_base("none", "net");
         StoreDevice d = device_base(0x01, "");
         StoreNetwork open = network_base("open");
         uint8_t derived[PROV_FACTORY_KEY_SIZE];
@@ -193,7 +195,8 @@ static void test_longest_prefix_wins(void **state) {
 
 static void test_authenticator_rule(void **state) {
         Fixture *f = *state;
-        StoreVendor auth = vendor_base("auth", "net"), any01 = prefix_vendor("any01", "01", STORE_VENDOR_KEY_FACTORY, 0x66);
+        StoreVendor auth = vendor_base("auth", "net"),
+                    any01 = prefix_vendor("any01", "01", STORE_VENDOR_KEY_FACTORY, 0x66);
         StoreDevice d = device_base(0, "net");
         StoreIdentity id;
 

@@ -217,7 +217,8 @@ static void test_network_delete_rules(void **state) {
         assert_put_error(store_network_delete(f->s, "nope", &e), e, -ENOENT, "name");
         assert_put_error(store_network_delete(f->s, "used", &e), e, -EBUSY, "name");
         assert_int_equal(store_device_delete(f->s, d.uid, d.uid_len, NULL), 0);
-        assert_put_error(store_network_delete(f->s, "used", &e), e, -EBUSY, "name"); /* the vendor's default */
+        assert_put_error(store_network_delete(f->s, "used", &e), e, -EBUSY,
+                         "name"); /* the vendor's default */
         assert_int_equal(store_vendor_delete(f->s, "acme", NULL), 0);
         assert_int_equal(store_network_delete(f->s, "used", &e), 0);
         assert_int_equal(store_network_get(f->s, "used", &got), -ENOENT);
@@ -331,7 +332,8 @@ static void test_vendor_update_rechecks_devices(void **state) {
         Fixture *f = *state;
         StoreNetwork n = network_base("net"), small = network_base("small");
         StoreVendor v = vendor_base("acme", "net"), got;
-        StoreDevice d = device_base(0x01, ""), own = device_base(0x02, ""), other = device_base(0x03, "small");
+        StoreDevice d = device_base(0x01, ""), own = device_base(0x02, ""),
+                    other = device_base(0x03, "small");
         StoreError e;
 
         n.profile = PROV_PROFILE_5GMESH;
@@ -363,7 +365,8 @@ static void test_vendor_update_rechecks_devices(void **state) {
         d.node_address = 77;
         put_device_ok(f->s, &d);
         snprintf(v.default_network, sizeof(v.default_network), "small");
-        assert_put_error(vendor_put(f->s, &v, &e), e, -EMSGSIZE, "devices.size"); /* 60 bytes do not fit 2.4G */
+        assert_put_error(vendor_put(f->s, &v, &e), e, -EMSGSIZE,
+                         "devices.size"); /* 60 bytes do not fit 2.4G */
         d.n_user_items = 0;
         put_device_ok(f->s, &d);
         other.has_node_address = true;
@@ -479,7 +482,8 @@ static void test_device_identity_rules(void **state) {
         assert_put_error(dev_put(f->s, &d, &e), e, -EINVAL, "vendor");
         snprintf(d.vendor, sizeof(d.vendor), "no such");
         assert_put_error(dev_put(f->s, &d, &e), e, -EINVAL, "vendor");
-        snprintf(d.vendor, sizeof(d.vendor), "nodefault"); /* neither the device nor its vendor name a network */
+        snprintf(d.vendor, sizeof(d.vendor),
+                 "nodefault"); /* neither the device nor its vendor name a network */
         assert_put_error(dev_put(f->s, &d, &e), e, -EINVAL, "network");
         d.vendor[0] = '\0';
         assert_put_error(dev_put(f->s, &d, &e), e, -EINVAL, "network");
@@ -541,7 +545,8 @@ static void test_device_parameter_rules(void **state) {
         d.n_user_items = 1;
         d.user_items[0] = (ProvUserItem){ .id = 127, .type = PROV_USER_INT, .integer = 1 };
         assert_put_error(dev_put(f->s, &d, &e), e, -EINVAL, "user_items");
-        d.user_items[0] = (ProvUserItem){ .id = 128, .type = PROV_USER_TEXT, .len = 2, .data = { 0xc3, 0x28 } };
+        d.user_items[0] =
+                (ProvUserItem){ .id = 128, .type = PROV_USER_TEXT, .len = 2, .data = { 0xc3, 0x28 } };
         assert_put_error(dev_put(f->s, &d, &e), e, -EINVAL, "user_items"); /* not UTF-8 */
         d.user_items[0] = (ProvUserItem){ .id = 128, .type = 9 };
         assert_put_error(dev_put(f->s, &d, &e), e, -EINVAL, "user_items");
@@ -587,7 +592,8 @@ static int largest_item(Store *s, const char *net, uint8_t method, uint8_t uid_b
 
 static void test_device_must_fit_a_data(void **state) {
         Fixture *f = *state;
-        StoreNetwork plain = network_base("plain"), pooled = network_base("pooled"), open = network_base("open");
+        StoreNetwork plain = network_base("plain"), pooled = network_base("pooled"),
+                     open = network_base("open");
         int l_plain, l_pooled, l_open, l_5g;
         StoreNetwork g5 = network_base("g5");
 
@@ -608,9 +614,9 @@ static void test_device_must_fit_a_data(void **state) {
 
         /* the limits differ exactly as the packet sizes do */
         assert_true(l_plain > 0 && l_plain < (int)PROV_USER_STRING_MAX);
-        assert_int_equal(l_plain - l_pooled, 6);  /* key 4 + uint32 head + 4 bytes of a pool address */
-        assert_int_equal(l_open - l_plain, 5);    /* no MIC: 93 instead of 88 */
-        assert_int_equal(l_5g - l_plain, 33);     /* 121 instead of 88 */
+        assert_int_equal(l_plain - l_pooled, 6); /* key 4 + uint32 head + 4 bytes of a pool address */
+        assert_int_equal(l_open - l_plain, 5);   /* no MIC: 93 instead of 88 */
+        assert_int_equal(l_5g - l_plain, 33);    /* 121 instead of 88 */
 
         /* an explicit 1-byte address costs less than the 4-byte pool address assumed on a pool network */
         {
@@ -620,7 +626,8 @@ static void test_device_must_fit_a_data(void **state) {
                 d.has_node_address = true;
                 d.node_address = 5;
                 d.n_user_items = 1;
-                d.user_items[0] = (ProvUserItem){ .id = 200, .type = PROV_USER_BYTES, .len = (uint8_t)(l_pooled + 1) };
+                d.user_items[0] =
+                        (ProvUserItem){ .id = 200, .type = PROV_USER_BYTES, .len = (uint8_t)(l_pooled + 1) };
                 assert_int_equal(store_device_put(f->s, &d, STORE_PUT_UPSERT, T0, &e), 1);
         }
 }

@@ -190,7 +190,8 @@ static void test_failed_put_inside_transaction_keeps_earlier_puts(void **state) 
         put_device_ok(f->s, &blocker);
         snprintf(v.default_network, sizeof(v.default_network), "c");
         v.key_update = STORE_KEY_KEEP;
-        assert_put_error(store_vendor_put(f->s, &v, STORE_PUT_UPDATE, T0, &e), e, -EEXIST, "devices.node_address");
+        assert_put_error(store_vendor_put(f->s, &v, STORE_PUT_UPDATE, T0, &e), e, -EEXIST,
+                         "devices.node_address");
         put_network_ok(f->s, &later);
         assert_int_equal(store_commit(f->s), 0);
 
@@ -239,15 +240,18 @@ static void test_rollback_removes_every_put(void **state) {
 /* ---- query plans ---- */
 
 static bool plan_scans_a_table(const char *plan) {
-        static const char *const tables[] = { "devices", "vendors", "networks", "address_allocations",
-                                              "audit_events", "d", "v", "n", "e", "dn" };
+        static const char *const tables[] = {
+                "devices", "vendors", "networks", "address_allocations", "audit_events", "d", "v",
+                "n",       "e",       "dn"
+        };
         for (const char *l = plan; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
                 const char *rest = startswith(l, "SCAN ");
                 if (!rest)
                         continue;
                 for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
                         size_t k = strlen(tables[i]);
-                        if (strncmp(rest, tables[i], k) == 0 && (rest[k] == '\n' || rest[k] == ' ' || !rest[k]))
+                        if (strncmp(rest, tables[i], k) == 0 &&
+                            (rest[k] == '\n' || rest[k] == ' ' || !rest[k]))
                                 return true;
                 }
         }
@@ -270,8 +274,10 @@ static void test_hot_paths_use_indexes(void **state) {
                 { STORE_QUERY_RESOLVE_VENDOR, "INDEX vendors_enroll (enroll_kind=? AND enroll_prefix=?)" },
                 { STORE_QUERY_DEVICE_GET, "USING INDEX sqlite_autoindex_devices_1 (uid=?)" },
                 { STORE_QUERY_ADDRESS_BY_UID, "INDEX address_allocations_uid (network_id=? AND uid=?)" },
-                { STORE_QUERY_ADDRESS_REUSABLE, "INDEX address_allocations_reusable (network_id=? AND address>? AND address<?)" },
-                { STORE_QUERY_ADDRESS_OCCUPIED, "devices_node_address (eff_network_id=? AND node_address=?)" },
+                { STORE_QUERY_ADDRESS_REUSABLE,
+                  "INDEX address_allocations_reusable (network_id=? AND address>? AND address<?)" },
+                { STORE_QUERY_ADDRESS_OCCUPIED,
+                  "devices_node_address (eff_network_id=? AND node_address=?)" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -288,10 +294,13 @@ static void test_audit_and_device_queries_use_indexes(void **state) {
         Fixture *f = *state;
         static const uint8_t uid[] = { 1, 2, 3 };
         const StoreAuditFilter by_uid = { .uid = uid, .uid_len = 3, .kind = -1, .after_id = 10, .limit = 5 };
-        const StoreAuditFilter by_uid_desc = { .uid = uid, .uid_len = 3, .kind = -1, .descending = true,
-                                               .since = T0 };
+        const StoreAuditFilter by_uid_desc = {
+                .uid = uid, .uid_len = 3, .kind = -1, .descending = true, .since = T0
+        };
         const StoreAuditFilter by_time = { .since = T0, .until = T0 + 5, .kind = 2, .limit = 5 };
-        const StoreDeviceFilter by_vendor = { .vendor = "x", .state = -1, .after_uid = uid, .after_uid_len = 3 };
+        const StoreDeviceFilter by_vendor = {
+                .vendor = "x", .state = -1, .after_uid = uid, .after_uid_len = 3
+        };
         const StoreDeviceFilter by_network = { .network = "x", .state = 1, .limit = 10 };
         const struct {
                 const StoreAuditFilter *a;
@@ -316,8 +325,8 @@ static void test_audit_and_device_queries_use_indexes(void **state) {
                 if (getenv("STORE_TEST_SHOW_PLANS"))
                         printf("%s\n%s\n", sql, plan);
                 if (!strstr(plan, cases[i].must) || plan_scans_a_table(plan))
-                        fail_msg("case %zu: plan does not use '%s' or scans a table:\n%s\n%s", i, cases[i].must,
-                                 sql, plan);
+                        fail_msg("case %zu: plan does not use '%s' or scans a table:\n%s\n%s", i,
+                                 cases[i].must, sql, plan);
         }
 }
 
