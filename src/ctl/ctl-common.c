@@ -88,6 +88,13 @@ int ctl_common_option(Ctl *c, int opt, const char *help) {
         case 'h':
                 fputs(help, stdout);
                 return 2;
+        case '?':
+        case ':':
+                if (optopt > 0 && optopt < ARG_DB)
+                        return ctl_usage_error(c, "unknown option or missing argument: -%c", optopt);
+                if (c->argv && optind > 0)
+                        return ctl_usage_error(c, "unknown option or missing argument: %s", c->argv[optind - 1]);
+                return ctl_usage_error(c, "unknown option or missing argument");
         }
         return 0;
 }
@@ -100,6 +107,8 @@ int ctl_parse_simple(Ctl *c, int argc, char **argv, const char *help, int n_args
                 r = ctl_common_option(c, opt, help);
                 if (r == 2)
                         return 0;
+                if (r < 0)
+                        return r;
                 if (r != 1)
                         return CTL_ERR_USAGE;
         }
@@ -291,6 +300,7 @@ int ctl_run_verbs(Ctl *c, const char *group, const Verb *verbs, const char *help
                 if (streq(v->name, argv[1])) {
                         snprintf(command, sizeof(command), "%s %s", group, v->name);
                         c->command = command;
+                        c->argv = argv + 1;
                         optind = 0; /* reset getopt for the verb's own options */
                         return v->run(c, argc - 1, argv + 1);
                 }

@@ -22,6 +22,7 @@ typedef struct Ctl {
         bool stdin_used;      /* a key was already read from "-" */
         CtlBackend *backend;  /* opened on first use */
         const char *command;  /* "network add": for messages */
+        char **argv;          /* the command's arguments, for messages about bad options */
 } Ctl;
 
 typedef enum CtlAccess {
@@ -45,7 +46,8 @@ enum {
         { "db", required_argument, NULL, ARG_DB }, { "key-file", required_argument, NULL, ARG_KEY_FILE },    \
                 { "json", no_argument, NULL, ARG_JSON }, { "help", no_argument, NULL, 'h' }
 
-/* Handles a common option; returns 1 if it was one (0 if not). For 'h' prints help and returns 2. */
+/* Handles a common option; returns 1 if it was one (0 if not). For 'h' prints help and returns 2. For an unknown
+ * option or a missing argument ('?', getopt's own message is off) reports it and returns CTL_ERR_USAGE. */
 int ctl_common_option(Ctl *c, int opt, const char *help);
 
 /* For commands with only the common options and n_args positional arguments: returns the index of the first

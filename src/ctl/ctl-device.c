@@ -136,6 +136,8 @@ static int parse_device_args(Ctl *c, int argc, char **argv, bool is_set, DeviceA
                 r = ctl_common_option(c, opt, help);
                 if (r == 2)
                         return 1;
+                if (r < 0)
+                        return r;
                 if (r == 1)
                         continue;
                 if (!is_set && opt >= ARG_REMOVE_USER) {
@@ -440,6 +442,7 @@ static int device_add(Ctl *c, int argc, char **argv) {
         memcpy(d.uid, a.uid, a.uid_len);
         d.uid_len = a.uid_len;
         d.enabled = !a.disabled;
+        d.method = a.method; /* 1 unless given */
         r = apply_device_args(c, &a, &d);
         if (r < 0)
                 goto out;
@@ -564,6 +567,8 @@ static int device_list(Ctl *c, int argc, char **argv) {
                 r = ctl_common_option(c, opt, list_help);
                 if (r == 2)
                         return 0;
+                if (r < 0)
+                        return r;
                 if (r == 1)
                         continue;
                 switch (opt) {

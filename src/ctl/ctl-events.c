@@ -250,6 +250,8 @@ int ctl_events(Ctl *c, int argc, char **argv) {
                 r = ctl_common_option(c, opt, events_help);
                 if (r == 2)
                         return 0;
+                if (r < 0)
+                        return r;
                 if (r == 1)
                         continue;
                 switch (opt) {
@@ -379,6 +381,8 @@ int ctl_stats(Ctl *c, int argc, char **argv) {
                 r = ctl_common_option(c, opt, stats_help);
                 if (r == 2)
                         return 0;
+                if (r < 0)
+                        return r;
                 if (r == 1)
                         continue;
                 switch (opt) {

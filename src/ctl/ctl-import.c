@@ -67,6 +67,8 @@ int ctl_import(Ctl *c, int argc, char **argv) {
                 r = ctl_common_option(c, opt, import_help);
                 if (r == 2)
                         return 0;
+                if (r < 0)
+                        return r;
                 if (r == 1)
                         continue;
                 switch (opt) {
@@ -179,6 +181,8 @@ int ctl_export(Ctl *c, int argc, char **argv) {
                 r = ctl_common_option(c, opt, export_help);
                 if (r == 2)
                         return 0;
+                if (r < 0)
+                        return r;
                 if (r == 1)
                         continue;
                 if (opt != ARG_INCLUDE_KEYS)

@@ -81,6 +81,8 @@ static int parse_network_args(Ctl *c, int argc, char **argv, bool is_set, Networ
                 r = ctl_common_option(c, opt, help);
                 if (r == 2)
                         return 1;
+                if (r < 0)
+                        return r;
                 if (r == 1)
                         continue;
                 switch (opt) {

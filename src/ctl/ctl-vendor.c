@@ -102,6 +102,8 @@ static int parse_vendor_args(Ctl *c, int argc, char **argv, bool is_set, VendorA
                 r = ctl_common_option(c, opt, help);
                 if (r == 2)
                         return 1;
+                if (r < 0)
+                        return r;
                 if (r == 1)
                         continue;
                 switch (opt) {

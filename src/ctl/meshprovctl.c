@@ -52,6 +52,8 @@ int main(int argc, char **argv) {
         int opt, r = CTL_ERR_USAGE;
 
         log_setup();
+        opterr = 0; /* unknown options are reported by ctl_common_option() */
+        c.argv = argv;
         env = getenv("MESHPROV_DB");
         c.db_path = !isempty(env) ? env : MESHPROV_DEFAULT_DB;
 
@@ -63,7 +65,7 @@ int main(int argc, char **argv) {
                 r = ctl_common_option(&c, opt, help);
                 if (r == 2)
                         return 0;
-                if (r == 0) /* '?': getopt printed the problem */
+                if (r <= 0)
                         return 2;
         }
         if (optind >= argc) {
@@ -77,6 +79,7 @@ int main(int argc, char **argv) {
                         int first = optind;
 
                         c.command = groups[i].name;
+                        c.argv = argv + first;
                         optind = 0; /* reset getopt for the command's own options */
                         r = groups[i].run(&c, argc - first, argv + first);
                         goto done;
