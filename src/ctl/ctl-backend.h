@@ -7,7 +7,8 @@
  *
  * The operations mirror the store's domain verbs (src/store/store.h) and use its structs. Rules a remote
  * backend will have to follow too: getters may return keys zeroed (a remote daemon never sends keys), so
- * handlers update with STORE_KEY_KEEP unless the user gave a new key; puts report StoreError for a person. */
+ * handlers update with STORE_KEY_KEEP unless the user gave a new key; puts report StoreError for a person.
+ */
 
 #include "macro.h"
 #include "store.h"

@@ -40,10 +40,11 @@ int ctl_backend(Ctl *c, CtlAccess access, CtlBackend **ret) {
         if (!exists && errno != ENOENT)
                 return log_error_errno(errno, "Cannot access database '%s': %m", esc);
         if (!exists && access == CTL_READ)
-                return log_error_errno(-ENOENT,
-                                       "Database '%s' does not exist (give --db PATH or set $MESHPROV_DB; it is "
-                                       "created by the first command that adds something).",
-                                       esc);
+                return log_error_errno(
+                        -ENOENT,
+                        "Database '%s' does not exist (give --db PATH or set $MESHPROV_DB; it is "
+                        "created by the first command that adds something).",
+                        esc);
 
         atexit(wipe_master_key);
         if (!exists && access == CTL_DRY_RUN) {
@@ -54,8 +55,8 @@ int ctl_backend(Ctl *c, CtlAccess access, CtlBackend **ret) {
         } else {
                 /* A new master key only for a new database: for an existing one a fresh key could not read
                  * its secrets. */
-                r = master_key_load(c->key_file, c->db_path, exists ? 0 : MASTER_KEY_CREATE, master_key, NULL,
-                                    NULL);
+                r = master_key_load(c->key_file, c->db_path, exists ? 0 : MASTER_KEY_CREATE, master_key,
+                                    NULL, NULL);
                 if (r < 0)
                         return r; /* logged */
         }
@@ -93,7 +94,8 @@ int ctl_common_option(Ctl *c, int opt, const char *help) {
                 if (optopt > 0 && optopt < ARG_DB)
                         return ctl_usage_error(c, "unknown option or missing argument: -%c", optopt);
                 if (c->argv && optind > 0)
-                        return ctl_usage_error(c, "unknown option or missing argument: %s", c->argv[optind - 1]);
+                        return ctl_usage_error(c, "unknown option or missing argument: %s",
+                                               c->argv[optind - 1]);
                 return ctl_usage_error(c, "unknown option or missing argument");
         }
         return 0;
@@ -187,8 +189,8 @@ int ctl_parse_key_arg(Ctl *c, const char *option, const char *arg, uint8_t *ret,
         if (content)
                 explicit_bzero_safe(content, size);
         if (r == -EMSGSIZE)
-                return ctl_usage_error(c, "--%s: must be %zu bytes (%zu hex digits), got %zu bytes", option, n,
-                                       2 * n, len);
+                return ctl_usage_error(c, "--%s: must be %zu bytes (%zu hex digits), got %zu bytes", option,
+                                       n, 2 * n, len);
         if (r < 0)
                 return ctl_usage_error(c, "--%s: not valid hex (give HEX, @FILE or - for standard input)",
                                        option);
@@ -210,7 +212,8 @@ int ctl_random_key(uint8_t *ret, size_t n) {
 
 int ctl_parse_u32(Ctl *c, const char *option, const char *arg, uint32_t *ret) {
         if (safe_atou32(arg, ret) < 0)
-                return ctl_usage_error(c, "--%s: expected a number (decimal or 0x hex), got '%s'", option, arg);
+                return ctl_usage_error(c, "--%s: expected a number (decimal or 0x hex), got '%s'", option,
+                                       arg);
         return 0;
 }
 
@@ -232,10 +235,11 @@ int ctl_parse_time(Ctl *c, const char *option, const char *arg, usec_t *ret) {
                 *ret = usec_sub(now(CLOCK_REALTIME), span);
                 return 0;
         }
-        return ctl_usage_error(c,
-                               "--%s: expected a time (2026-11-21, 2026-11-21T15:42:07Z, seconds since the epoch) "
-                               "or how long ago (30min, 2h, 1d), got '%s'",
-                               option, arg);
+        return ctl_usage_error(
+                c,
+                "--%s: expected a time (2026-11-21, 2026-11-21T15:42:07Z, seconds since the epoch) "
+                "or how long ago (30min, 2h, 1d), got '%s'",
+                option, arg);
 }
 
 char *uid_to_hex(const uint8_t *uid, size_t len, char *buf, size_t bufsz) {
@@ -327,7 +331,8 @@ void json_network(JsonOut *j, const StoreNetwork *n) {
                 json_end_object(j);
         } else
                 json_null(j);
-        json_kv_string(j, "encryption_key_fingerprint", fingerprint(n->enc_key, PROV_KEY_SIZE, fp, sizeof(fp)));
+        json_kv_string(j, "encryption_key_fingerprint",
+                       fingerprint(n->enc_key, PROV_KEY_SIZE, fp, sizeof(fp)));
         json_kv_string(j, "authentication_key_fingerprint",
                        fingerprint(n->auth_key, PROV_KEY_SIZE, fp, sizeof(fp)));
         json_kv_timestamp(j, "created", n->created);

@@ -19,15 +19,15 @@ typedef struct Ctl {
         const char *db_path;  /* --db, $MESHPROV_DB, or MESHPROV_DEFAULT_DB */
         const char *key_file; /* --key-file */
         bool json;
-        bool stdin_used;      /* a key was already read from "-" */
-        CtlBackend *backend;  /* opened on first use */
-        const char *command;  /* "network add": for messages */
-        char **argv;          /* the command's arguments, for messages about bad options */
+        bool stdin_used;     /* a key was already read from "-" */
+        CtlBackend *backend; /* opened on first use */
+        const char *command; /* "network add": for messages */
+        char **argv;         /* the command's arguments, for messages about bad options */
 } Ctl;
 
 typedef enum CtlAccess {
-        CTL_READ,  /* the database must exist; opened read-only */
-        CTL_WRITE, /* created (with its master key) if missing */
+        CTL_READ,    /* the database must exist; opened read-only */
+        CTL_WRITE,   /* created (with its master key) if missing */
         CTL_DRY_RUN, /* writable; a missing database is an empty one in memory (nothing is created) */
 } CtlAccess;
 
@@ -42,19 +42,24 @@ enum {
         ARG_HELP,
         ARG_FIRST_COMMAND_OPTION, /* commands number their own options from here */
 };
-#define CTL_COMMON_OPTIONS                                                                                   \
-        { "db", required_argument, NULL, ARG_DB }, { "key-file", required_argument, NULL, ARG_KEY_FILE },    \
-                { "json", no_argument, NULL, ARG_JSON }, { "help", no_argument, NULL, 'h' }
+#define CTL_COMMON_OPTIONS                                                                                \
+        { "db", required_argument, NULL, ARG_DB }, { "key-file", required_argument, NULL, ARG_KEY_FILE }, \
+                { "json", no_argument, NULL, ARG_JSON }, {                                                \
+                "help", no_argument, NULL, 'h'                                                            \
+        }
 
-/* Handles a common option; returns 1 if it was one (0 if not). For 'h' prints help and returns 2. For an unknown
- * option or a missing argument ('?', getopt's own message is off) reports it and returns CTL_ERR_USAGE. */
+/* Handles a common option; returns 1 if it was one (0 if not). For 'h' prints help and returns 2. For an
+ * unknown option or a missing argument ('?', getopt's own message is off) reports it and returns
+ * CTL_ERR_USAGE. */
 int ctl_common_option(Ctl *c, int opt, const char *help);
 
 /* For commands with only the common options and n_args positional arguments: returns the index of the first
- * positional argument, 0 if help was shown, or CTL_ERR_USAGE (reported; `what` names the missing argument). */
+ * positional argument, 0 if help was shown, or CTL_ERR_USAGE (reported; `what` names the missing argument).
+ */
 int ctl_parse_simple(Ctl *c, int argc, char **argv, const char *help, int n_args, const char *what);
 
-/* Reports a usage error ("meshprovctl network add: ...", plus a hint to --help) and returns CTL_ERR_USAGE. */
+/* Reports a usage error ("meshprovctl network add: ...", plus a hint to --help) and returns CTL_ERR_USAGE.
+ */
 int ctl_usage_error(Ctl *c, const char *format, ...) _printf_(2, 3);
 /* Reports an error with the errno text appended when r is not 0; returns r (or -EINVAL if r is 0). */
 int ctl_error(Ctl *c, int r, const char *format, ...) _printf_(3, 4);
@@ -73,7 +78,7 @@ int ctl_parse_uid_arg(Ctl *c, const char *arg, uint8_t ret[static PROV_UID_MAX],
 int ctl_parse_time(Ctl *c, const char *option, const char *arg, usec_t *ret);
 
 /* Output helpers */
-char *uid_to_hex(const uint8_t *uid, size_t len, char *buf, size_t bufsz); /* buf >= 2*PROV_UID_MAX+1 */
+char *uid_to_hex(const uint8_t *uid, size_t len, char *buf, size_t bufsz);  /* buf >= 2*PROV_UID_MAX+1 */
 char *fingerprint(const uint8_t *key, size_t len, char *buf, size_t bufsz); /* buf >= KEY_FINGERPRINT_MAX */
 char *format_time(usec_t t, char *buf, size_t bufsz);                       /* "-" for 0 */
 /* "  Label: value" lines for `show`, names right-aligned to width 20; value escaped for the terminal. */

@@ -34,7 +34,8 @@ static const char set_help[] =
         "\n"
         "Change a device; what is not given stays as it is.\n"
         "\n"
-        "  --method, --network, --vendor, --factory-key, --node-address, --role, --label: as for 'device add'\n"
+        "  --method, --network, --vendor, --factory-key, --node-address, --role, --label: as for 'device "
+        "add'\n"
         "  --user ID=TYPE:VALUE       add or replace a user item (repeatable)\n"
         "  --remove-user ID           remove a user item (repeatable)\n"
         "  --clear-user               remove all user items (before --user is applied)\n"
@@ -52,7 +53,8 @@ static const char list_help[] =
         "  --after UID         start after this UID (paging: pass the last UID shown)\n";
 
 static const char show_help[] = "Usage: meshprovctl device show UID\n\nShow one device.\n";
-static const char remove_help[] = "Usage: meshprovctl device remove UID\n\nRemove a device from the whitelist.\n";
+static const char remove_help[] =
+        "Usage: meshprovctl device remove UID\n\nRemove a device from the whitelist.\n";
 static const char enable_help[] = "Usage: meshprovctl device enable UID\n\nAdmit the device again.\n";
 static const char disable_help[] =
         "Usage: meshprovctl device disable UID\n\nRefuse the device (NACK NOT_AUTHORIZED) until enabled.\n";
@@ -77,7 +79,8 @@ typedef struct DeviceArgs {
 
 static int parse_byte(Ctl *c, const char *option, const char *arg, uint8_t *ret) {
         if (safe_atou8(arg, ret) < 0)
-                return ctl_usage_error(c, "--%s: expected a byte (0..255 or 0x00..0xff), got '%s'", option, arg);
+                return ctl_usage_error(c, "--%s: expected a byte (0..255 or 0x00..0xff), got '%s'", option,
+                                       arg);
         return 0;
 }
 
@@ -190,8 +193,9 @@ static int parse_device_args(Ctl *c, int argc, char **argv, bool is_set, DeviceA
                         if (r < 0)
                                 return r;
                         if (!prov_node_address_valid(a->node_address))
-                                return ctl_usage_error(c, "--node-address: %s is not a unicast node address "
-                                                          "(1..0x7FFFFFFF or 0x81000000..0xFFFFFFFD)",
+                                return ctl_usage_error(c,
+                                                       "--node-address: %s is not a unicast node address "
+                                                       "(1..0x7FFFFFFF or 0x81000000..0xFFFFFFFD)",
                                                        optarg);
                         a->node_address_set = true;
                         break;
@@ -200,9 +204,11 @@ static int parse_device_args(Ctl *c, int argc, char **argv, bool is_set, DeviceA
                         if (r < 0)
                                 return r;
                         if (!prov_role_valid(a->role))
-                                return ctl_usage_error(c, "--role: 0x%02x is not a role the node accepts (0x00, "
-                                                          "0x10, 0x01, 0x11, 0x02, 0x12, 0x42, 0x52, 0x04)",
-                                                       a->role);
+                                return ctl_usage_error(
+                                        c,
+                                        "--role: 0x%02x is not a role the node accepts (0x00, "
+                                        "0x10, 0x01, 0x11, 0x02, 0x12, 0x42, 0x52, 0x04)",
+                                        a->role);
                         a->role_set = true;
                         break;
                 case ARG_USER:
@@ -213,9 +219,11 @@ static int parse_device_args(Ctl *c, int argc, char **argv, bool is_set, DeviceA
                                 return ctl_usage_error(c, "--user: value longer than %u bytes",
                                                        PROV_USER_STRING_MAX);
                         if (r < 0)
-                                return ctl_usage_error(c, "--user: expected ID=int:N, ID=text:S, ID=bytes:HEX or "
-                                                          "ID=bool:yes with ID 128..255, got '%s'",
-                                                       optarg);
+                                return ctl_usage_error(
+                                        c,
+                                        "--user: expected ID=int:N, ID=text:S, ID=bytes:HEX or "
+                                        "ID=bool:yes with ID 128..255, got '%s'",
+                                        optarg);
                         a->n_user++;
                         break;
                 case ARG_LABEL:
@@ -258,8 +266,9 @@ static int parse_device_args(Ctl *c, int argc, char **argv, bool is_set, DeviceA
                 }
         }
 
-        if ((a->network && a->no_network) || (a->vendor && a->no_vendor) || (a->factory_arg && a->no_factory_key) ||
-            (a->node_address_set && a->no_node_address) || (a->role_set && a->no_role))
+        if ((a->network && a->no_network) || (a->vendor && a->no_vendor) ||
+            (a->factory_arg && a->no_factory_key) || (a->node_address_set && a->no_node_address) ||
+            (a->role_set && a->no_role))
                 return ctl_usage_error(c, "an option and its --no- form contradict each other");
 
         /* the UID: positional, or made of the method-3 parts */
@@ -337,7 +346,8 @@ static int apply_device_args(Ctl *c, const DeviceArgs *a, StoreDevice *d) {
 
         d->factory_key_update = STORE_KEY_KEEP;
         if (a->factory_arg) {
-                r = ctl_parse_key_arg(c, "factory-key", a->factory_arg, d->factory_key, PROV_FACTORY_KEY_SIZE);
+                r = ctl_parse_key_arg(c, "factory-key", a->factory_arg, d->factory_key,
+                                      PROV_FACTORY_KEY_SIZE);
                 if (r < 0)
                         return r;
                 if (!prov_key_valid(d->factory_key) || !prov_key_valid(d->factory_key + PROV_KEY_SIZE))
@@ -403,7 +413,8 @@ static int print_device(Ctl *c, CtlBackend *b, const uint8_t *uid, size_t uid_le
                     : d.method == 3 ? "extended UID"
                                     : "?");
         if (d.has_factory_key)
-                print_field("Factory key", "%s", fingerprint(d.factory_key, sizeof(d.factory_key), fp, sizeof(fp)));
+                print_field("Factory key", "%s",
+                            fingerprint(d.factory_key, sizeof(d.factory_key), fp, sizeof(fp)));
         else
                 print_field("Factory key", "%s", isempty(d.vendor) ? "none" : "the vendor's");
         if (d.has_node_address)
@@ -415,7 +426,8 @@ static int print_device(Ctl *c, CtlBackend *b, const uint8_t *uid, size_t uid_le
         if (d.has_role)
                 print_field("Role", "0x%02x", d.role);
         for (size_t i = 0; i < d.n_user_items; i++)
-                print_field(i == 0 ? "User items" : "", "%s", format_user_item(&d.user_items[i], item, sizeof(item)));
+                print_field(i == 0 ? "User items" : "", "%s",
+                            format_user_item(&d.user_items[i], item, sizeof(item)));
         print_field("Enabled", "%s", yes_no(d.enabled));
         print_field("State", "%s", store_device_state_to_string(d.state));
         print_field("STARTs", "%" PRIu32, d.n_starts);
@@ -610,7 +622,8 @@ static int device_list(Ctl *c, int argc, char **argv) {
                 json_begin_array(&j);
                 l.j = &j;
         } else {
-                t = table_new("UID", "LABEL", "VENDOR", "NETWORK", "METHOD", "STATE", "ENABLED", "ADDRESS", NULL);
+                t = table_new("UID", "LABEL", "VENDOR", "NETWORK", "METHOD", "STATE", "ENABLED", "ADDRESS",
+                              NULL);
                 if (!t)
                         return ctl_error(c, -ENOMEM, "Failed to list devices");
                 l.t = t;

@@ -27,12 +27,14 @@ static const char events_help[] =
         "                    (the database is polled every second) until interrupted; with --json one\n"
         "                    JSON object per line\n"
         "\n"
-        "TIME: 2026-11-21, 2026-11-21T15:42:07Z, seconds since the epoch, or how long ago (30min, 2h, 1d).\n";
+        "TIME: 2026-11-21, 2026-11-21T15:42:07Z, seconds since the epoch, or how long ago (30min, 2h, "
+        "1d).\n";
 
-static const char stats_help[] = "Usage: meshprovctl stats [--since TIME] [--until TIME]\n"
-                                 "\n"
-                                 "Counts from the audit log (per event kind, result and NACK reason) and devices "
-                                 "per state.\n";
+static const char stats_help[] =
+        "Usage: meshprovctl stats [--since TIME] [--until TIME]\n"
+        "\n"
+        "Counts from the audit log (per event kind, result and NACK reason) and devices "
+        "per state.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -119,11 +121,11 @@ static void print_event_line(const StoreAuditEvent *e) {
         _cleanup_free_ char *line = NULL, *esc = NULL;
 
         route_str(e, route, sizeof(route));
-        if (asprintf(&line, "%-24s %-11s %-32s %-2s %-20s %-12s %s %s", format_time(e->time, time, sizeof(time)),
-                     store_event_kind_to_string(e->kind),
+        if (asprintf(&line, "%-24s %-11s %-32s %-2s %-20s %-12s %s %s",
+                     format_time(e->time, time, sizeof(time)), store_event_kind_to_string(e->kind),
                      e->uid_len ? uid_to_hex(e->uid, e->uid_len, uid, sizeof(uid)) : "-",
-                     method_str(e->method, m, sizeof(m)), e->result, isempty(e->network) ? "-" : e->network, route,
-                     e->detail) < 0)
+                     method_str(e->method, m, sizeof(m)), e->result, isempty(e->network) ? "-" : e->network,
+                     route, e->detail) < 0)
                 return;
         esc = terminal_escape(line, strlen(line), NULL);
         if (esc)
@@ -169,7 +171,7 @@ static int follow(Ctl *c, CtlBackend *b, StoreAuditFilter f, unsigned limit) {
 
         /* the last `limit` entries, printed oldest first */
         if (limit > 0) {
-                buf = new(StoreAuditEvent, limit);
+                buf = new (StoreAuditEvent, limit);
                 if (!buf)
                         return ctl_error(c, -ENOMEM, "Failed to read events");
                 x.buf = buf;
@@ -466,7 +468,8 @@ int ctl_stats(Ctl *c, int argc, char **argv) {
         if (!t)
                 return ctl_error(c, -ENOMEM, "Failed to compute statistics");
         r = 0;
-        r |= table_add_cell(t, "events") | table_add_cell(t, "total") | table_add_cellf(t, "%" PRIu64, s->total);
+        r |= table_add_cell(t, "events") | table_add_cell(t, "total") |
+             table_add_cellf(t, "%" PRIu64, s->total);
         for (StoreEventKind k = 0; k < _STORE_EVENT_KIND_MAX; k++)
                 r |= table_add_cell(t, "kind") | table_add_cell(t, store_event_kind_to_string(k)) |
                      table_add_cellf(t, "%" PRIu64, s->by_kind[k]);
@@ -477,9 +480,11 @@ int ctl_stats(Ctl *c, int argc, char **argv) {
                 r |= table_add_cell(t, "result") | table_add_cell(t, "(other)") |
                      table_add_cellf(t, "%" PRIu64, s->by_result[STATS_RESULTS_MAX]);
         for (int k = 0; k < _PROV_NACK_MAX; k++)
-                r |= table_add_cell(t, "nack reason") | table_add_cell(t, prov_nack_reason_to_string(k) ?: "?") |
+                r |= table_add_cell(t, "nack reason") |
+                     table_add_cell(t, prov_nack_reason_to_string(k) ?: "?") |
                      table_add_cellf(t, "%" PRIu64, s->by_reason[k]);
-        r |= table_add_cell(t, "devices") | table_add_cell(t, "total") | table_add_cellf(t, "%" PRIu64, n_devices);
+        r |= table_add_cell(t, "devices") | table_add_cell(t, "total") |
+             table_add_cellf(t, "%" PRIu64, n_devices);
         for (StoreDeviceState st = 0; st < _STORE_DEVICE_STATE_MAX; st++)
                 r |= table_add_cell(t, "devices") | table_add_cell(t, store_device_state_to_string(st)) |
                      table_add_cellf(t, "%" PRIu64, devices[st]);

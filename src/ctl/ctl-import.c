@@ -15,15 +15,19 @@
 static const char import_help[] =
         "Usage: meshprovctl import FILE [OPTIONS]\n"
         "\n"
-        "Import a wm-provisioning v1 YAML file (version: 1, networks:, nodes:); FILE - reads standard input.\n"
-        "Networks are created or updated by name, nodes become devices created or updated by UID. Everything is\n"
-        "one transaction: if anything in the file is wrong, nothing changes and the error names the node or\n"
+        "Import a wm-provisioning v1 YAML file (version: 1, networks:, nodes:); FILE - reads standard "
+        "input.\n"
+        "Networks are created or updated by name, nodes become devices created or updated by UID. "
+        "Everything is\n"
+        "one transaction: if anything in the file is wrong, nothing changes and the error names the node "
+        "or\n"
         "network and the field.\n"
         "\n"
         "  --allow-unsecured   accept method-0 (unsecured) nodes; their networks are set to allow it\n"
         "  --dry-run           check everything against the database, change nothing\n"
         "\n"
-        "Extensions to the reference format: networks may have profile (2.4G, SubG, 5GMesh), allow_unsecured and\n"
+        "Extensions to the reference format: networks may have profile (2.4G, SubG, 5GMesh), "
+        "allow_unsecured and\n"
         "pool (\"FIRST-LAST\"); nodes may have vendor and enabled.\n";
 
 static const char export_help[] =
@@ -118,7 +122,8 @@ int ctl_import(Ctl *c, int argc, char **argv) {
                 json_end_object(&j);
                 return json_finish(c, &j);
         }
-        printf("%s: networks: %u created, %u updated; devices: %" PRIu64 " created, %" PRIu64 " updated.%s\n",
+        printf("%s: networks: %u created, %u updated; devices: %" PRIu64 " created, %" PRIu64
+               " updated.%s\n",
                esc, res.networks_created, res.networks_updated, res.devices_created, res.devices_updated,
                o.dry_run ? " (dry run: nothing was changed)" : "");
         return 0;

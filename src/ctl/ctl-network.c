@@ -326,10 +326,12 @@ static int list_cb(const StoreNetwork *n, void *userdata) {
                 snprintf(pool, sizeof(pool), "%" PRIu32 "-%" PRIu32, n->pool_first, n->pool_last);
         else
                 snprintf(pool, sizeof(pool), "-");
-        if (table_add_cell(l->t, n->name) < 0 || table_add_cell(l->t, prov_profile_to_string(n->profile)) < 0 ||
+        if (table_add_cell(l->t, n->name) < 0 ||
+            table_add_cell(l->t, prov_profile_to_string(n->profile)) < 0 ||
             table_add_cellf(l->t, "0x%06" PRIx32, n->network_address) < 0 ||
             table_add_cellf(l->t, "%" PRIu32, n->channel) < 0 ||
-            table_add_cell(l->t, n->allow_unsecured ? "allowed" : "no") < 0 || table_add_cell(l->t, pool) < 0)
+            table_add_cell(l->t, n->allow_unsecured ? "allowed" : "no") < 0 ||
+            table_add_cell(l->t, pool) < 0)
                 return -ENOMEM;
         return 0;
 }

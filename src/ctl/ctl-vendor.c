@@ -11,10 +11,12 @@
 static const char add_help[] =
         "Usage: meshprovctl vendor add NAME [OPTIONS]\n"
         "\n"
-        "Create a vendor: a key shared by (or derived for) its devices, and optionally an enrollment rule that\n"
+        "Create a vendor: a key shared by (or derived for) its devices, and optionally an enrollment rule "
+        "that\n"
         "admits devices without a device row.\n"
         "\n"
-        "  --factory-key KEY         32-byte factory key ([auth 16][enc 16]) shared by the vendor's devices\n"
+        "  --factory-key KEY         32-byte factory key ([auth 16][enc 16]) shared by the vendor's "
+        "devices\n"
         "  --master-key KEY          32-byte master key: each device's key is derived from it and its UID\n"
         "  --generate-master-key     generate a random master key (see 'vendor derive-key')\n"
         "  --enroll-prefix HEX       admit any UID starting with these bytes\n"
@@ -41,7 +43,8 @@ static const char list_help[] = "Usage: meshprovctl vendor list\n\nList vendors 
 static const char show_help[] = "Usage: meshprovctl vendor show NAME\n\nShow one vendor.\n";
 static const char remove_help[] =
         "Usage: meshprovctl vendor remove NAME\n\nRemove a vendor no device refers to.\n";
-static const char enable_help[] = "Usage: meshprovctl vendor enable NAME\n\nAdmit the vendor's devices again.\n";
+static const char enable_help[] =
+        "Usage: meshprovctl vendor enable NAME\n\nAdmit the vendor's devices again.\n";
 static const char disable_help[] =
         "Usage: meshprovctl vendor disable NAME\n\nRefuse (NACK) all devices of the vendor until enabled.\n";
 static const char derive_help[] =
@@ -171,8 +174,9 @@ static int parse_vendor_args(Ctl *c, int argc, char **argv, bool is_set, VendorA
                 return ctl_usage_error(c, "not a valid vendor name (1..%u characters of A-Z a-z 0-9 . _ -)",
                                        NAME_MAX_LEN);
         if (n_key > 1)
-                return ctl_usage_error(c, "give only one of --factory-key, --master-key, --generate-master-key%s",
-                                       is_set ? ", --no-key" : "");
+                return ctl_usage_error(
+                        c, "give only one of --factory-key, --master-key, --generate-master-key%s",
+                        is_set ? ", --no-key" : "");
         if (n_enroll > 1)
                 return ctl_usage_error(c, "give only one of --enroll-prefix, --enroll-authenticator%s",
                                        is_set ? ", --no-enroll" : "");
@@ -215,7 +219,8 @@ static int apply_vendor_args(Ctl *c, const VendorArgs *a, StoreVendor *v, bool *
                 r = parse_uid(a->prefix_arg ?: a->auth_arg, v->enroll_prefix, &len);
                 if (r < 0 || len > max)
                         return ctl_usage_error(c, "--%s: expected 1..%zu bytes of hex",
-                                               a->prefix_arg ? "enroll-prefix" : "enroll-authenticator", max);
+                                               a->prefix_arg ? "enroll-prefix" : "enroll-authenticator",
+                                               max);
                 v->enroll_prefix_len = len;
                 v->enroll_kind = a->prefix_arg ? STORE_ENROLL_UID_PREFIX : STORE_ENROLL_AUTHENTICATOR;
                 if (!a->method_set)
@@ -263,7 +268,8 @@ static int print_vendor(Ctl *c, CtlBackend *b, const char *name) {
                 print_field("Enrollment", "none (device rows only)");
         else
                 print_field("Enrollment", "%s %s, method %u", store_enroll_kind_to_string(v.enroll_kind),
-                            hex_encode(v.enroll_prefix, v.enroll_prefix_len, hex, sizeof(hex)), v.enroll_method);
+                            hex_encode(v.enroll_prefix, v.enroll_prefix_len, hex, sizeof(hex)),
+                            v.enroll_method);
         print_field("Default network", "%s", isempty(v.default_network) ? "-" : v.default_network);
         print_field("Enabled", "%s", yes_no(v.enabled));
         print_field("Devices", "%" PRIu64, devices);
@@ -365,13 +371,15 @@ static int list_cb(const StoreVendor *v, void *userdata) {
                 json_vendor(l->j, v);
                 return 0;
         }
-        if (table_add_cell(l->t, v->name) < 0 || table_add_cell(l->t, store_vendor_key_kind_to_string(v->key_kind)) < 0)
+        if (table_add_cell(l->t, v->name) < 0 ||
+            table_add_cell(l->t, store_vendor_key_kind_to_string(v->key_kind)) < 0)
                 return -ENOMEM;
         if (v->enroll_kind == STORE_ENROLL_NONE) {
                 if (table_add_cell(l->t, "-") < 0 || table_add_cell(l->t, "-") < 0)
                         return -ENOMEM;
         } else if (table_add_cellf(l->t, "%s %s", store_enroll_kind_to_string(v->enroll_kind),
-                                   hex_encode(v->enroll_prefix, v->enroll_prefix_len, hex, sizeof(hex))) < 0 ||
+                                   hex_encode(v->enroll_prefix, v->enroll_prefix_len, hex, sizeof(hex))) <
+                           0 ||
                    table_add_cellf(l->t, "%u", v->enroll_method) < 0)
                 return -ENOMEM;
         if (table_add_cell(l->t, isempty(v->default_network) ? "-" : v->default_network) < 0 ||
@@ -480,7 +488,8 @@ static int vendor_enable_disable(Ctl *c, int argc, char **argv, bool enable) {
         r = b->vendor_put(b, &v, STORE_PUT_UPDATE, &err);
         explicit_bzero_safe(&v, sizeof(v));
         if (r < 0)
-                return ctl_store_error(c, r, enable ? "Cannot enable vendor" : "Cannot disable vendor", &err);
+                return ctl_store_error(c, r, enable ? "Cannot enable vendor" : "Cannot disable vendor",
+                                       &err);
         if (!c->json)
                 printf("Vendor '%s' %s.\n", argv[i], enable ? "enabled" : "disabled");
         return print_vendor(c, b, argv[i]);
@@ -537,10 +546,11 @@ static int vendor_derive_key(Ctl *c, int argc, char **argv) {
         return r;
 }
 
-static const char group_help[] = "Usage: meshprovctl vendor COMMAND [ARGS]\n"
-                                 "\n"
-                                 "Vendors: a factory key shared by their devices or a master key that per-device "
-                                 "keys are derived from,\nand enrollment rules for devices without a device row.\n";
+static const char group_help[] =
+        "Usage: meshprovctl vendor COMMAND [ARGS]\n"
+        "\n"
+        "Vendors: a factory key shared by their devices or a master key that per-device "
+        "keys are derived from,\nand enrollment rules for devices without a device row.\n";
 
 int ctl_vendor(Ctl *c, int argc, char **argv) {
         static const Verb verbs[] = {

@@ -18,7 +18,7 @@ static int emit(Exporter *x, yaml_event_t *ev) {
         if (x->error)
                 return x->error;
         if (!yaml_emitter_emit(&x->emitter, ev))
-                x->error = x->emitter.error == YAML_MEMORY_ERROR ? -ENOMEM
+                x->error = x->emitter.error == YAML_MEMORY_ERROR   ? -ENOMEM
                            : x->emitter.error == YAML_WRITER_ERROR ? -EIO
                                                                    : -EINVAL;
         return x->error;

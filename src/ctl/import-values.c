@@ -36,8 +36,8 @@ int parse_hex_string(const char *s, size_t len, uint8_t *buf, size_t bufsz, size
         size_t n = 0;
         int hi = -1;
 
-        /* One pass: drop each "0x"/"0X" (left to right, not re-scanned, like str.replace), and read hex digit
-         * pairs with blanks allowed only between pairs (like bytes.fromhex). */
+        /* One pass: drop each "0x"/"0X" (left to right, not re-scanned, like str.replace), and read hex
+         * digit pairs with blanks allowed only between pairs (like bytes.fromhex). */
         while (cursor_left(&c) > 0) {
                 uint8_t ch, next;
 
@@ -89,7 +89,9 @@ int parse_python_int(const char *s, size_t len, int64_t *ret) {
                 i = 1;
         }
         if (n - i >= 2 && p[i] == '0' && strchr("xXoObB", p[i + 1]) && p[i + 1] != '\0') {
-                base = (p[i + 1] == 'x' || p[i + 1] == 'X') ? 16 : (p[i + 1] == 'o' || p[i + 1] == 'O') ? 8 : 2;
+                base = (p[i + 1] == 'x' || p[i + 1] == 'X')   ? 16
+                       : (p[i + 1] == 'o' || p[i + 1] == 'O') ? 8
+                                                              : 2;
                 i += 2;
                 if (i < n && p[i] == '_')
                         i++; /* "0x_1f" */
@@ -239,7 +241,8 @@ int yvalue_bytes(const YNode *n, uint8_t *buf, size_t bufsz, size_t *ret_len, ch
         case YTYPE_SEQUENCE:
         case YTYPE_MAPPING:
                 return fail(-EINVAL, msg, msgsz,
-                            "expected bytes (a 0x hex string, text or an integer), got %s", ytype_to_string(t));
+                            "expected bytes (a 0x hex string, text or an integer), got %s",
+                            ytype_to_string(t));
         case _YTYPE_MAX:
         case _YTYPE_INVALID:
                 return fail(-EINVAL, msg, msgsz, "unsupported value");
@@ -305,13 +308,15 @@ int yvalue_int_range(const YNode *n, int64_t min, int64_t max, int64_t *ret, cha
         if (r < 0)
                 return r;
         if (v < min || v > max)
-                return fail(-ERANGE, msg, msgsz, "must be in the range %" PRIi64 "..%" PRIi64 ", got %" PRIi64,
-                            min, max, v);
+                return fail(-ERANGE, msg, msgsz,
+                            "must be in the range %" PRIi64 "..%" PRIi64 ", got %" PRIi64, min, max, v);
         *ret = v;
         return 0;
 }
 
-static const char *const true_words[] = { "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", NULL };
+static const char *const true_words[] = {
+        "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", NULL
+};
 
 int yvalue_bool(const YNode *n, bool *ret, char *msg, size_t msgsz) {
         YType t = _YTYPE_INVALID;
@@ -392,8 +397,9 @@ int yvalue_user_item(const YNode *n, ProvUserItem *ret, char *msg, size_t msgsz)
                 break;
         }
         case YTYPE_FLOAT:
-                return fail(-EINVAL, msg, msgsz, "floats are not supported (use an integer, text, bool or "
-                                                 "!!binary)");
+                return fail(-EINVAL, msg, msgsz,
+                            "floats are not supported (use an integer, text, bool or "
+                            "!!binary)");
         case YTYPE_NULL:
                 return fail(-EINVAL, msg, msgsz, "null is not allowed (the node rejects null values)");
         case YTYPE_TIMESTAMP:

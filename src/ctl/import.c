@@ -70,20 +70,20 @@ static const char *const field_names[_F_MAX] = {
 typedef struct Entry {
         bool is_node;
         const YNode *key;
-        const char *name;   /* the entry's name as written */
-        char path[128];     /* "nodes.<escaped name>" */
+        const char *name; /* the entry's name as written */
+        char path[128];   /* "nodes.<escaped name>" */
         const YNode *fields[_F_MAX];
         const YNode *field_keys[_F_MAX];
-        size_t work;        /* pairs visited resolving merges */
+        size_t work; /* pairs visited resolving merges */
 } Entry;
 
 typedef struct ImportNetwork {
         StoreNetwork n;
         bool has_profile, has_allow_unsecured, has_pool;
-        bool needs_unsecured;      /* a method-0 node uses it */
-        char unsecured_node[80];   /* escaped name of the first such node */
-        const char *path_name;     /* points into n.name */
-        unsigned line, column;     /* of the entry key */
+        bool needs_unsecured;    /* a method-0 node uses it */
+        char unsecured_node[80]; /* escaped name of the first such node */
+        const char *path_name;   /* points into n.name */
+        unsigned line, column;   /* of the entry key */
         unsigned channel_line, channel_column, allow_line, allow_column;
 } ImportNetwork;
 
@@ -117,8 +117,8 @@ typedef struct Importer {
 
 /* ---- errors and warnings ---- */
 
-_printf_(6, 7) static int entry_error(Importer *im, int r, const YNode *at, const char *path, const char *field,
-                                     const char *format, ...) {
+_printf_(6, 7) static int entry_error(Importer *im, int r, const YNode *at, const char *path,
+                                      const char *field, const char *format, ...) {
         ImportError *err = im->err;
         va_list ap;
 
@@ -181,7 +181,8 @@ static void escape_name(const char *name, char *buf, size_t bufsz) {
 /* ---- entries and merge keys ---- */
 
 static int field_lookup(bool is_node, const char *name) {
-        Field first = is_node ? F_NODE_FIRST : F_NETWORK_FIRST, last = is_node ? F_NODE_LAST : F_NETWORK_LAST;
+        Field first = is_node ? F_NODE_FIRST : F_NETWORK_FIRST,
+              last = is_node ? F_NODE_LAST : F_NETWORK_LAST;
 
         for (Field f = first; f <= last; f++)
                 if (streq(field_names[f], name))
@@ -191,7 +192,8 @@ static int field_lookup(bool is_node, const char *name) {
 
 static int unknown_field(Importer *im, const Entry *e, const YNode *key) {
         static const char *const mgmt[] = { "network_key_sequence", "management_encryption_key",
-                                            "management_authentication_key", "management_key_sequence", NULL };
+                                            "management_authentication_key", "management_key_sequence",
+                                            NULL };
         static const char *const net_fields[] = { "authentication_key", "encryption_key", "network_address",
                                                   "network_channel", NULL };
         char esc[64];
@@ -204,18 +206,20 @@ static int unknown_field(Importer *im, const Entry *e, const YNode *key) {
                                                    "5G Mesh key management parameters are not supported");
                 for (const char *const *m = net_fields; *m; m++)
                         if (streq(key->value, *m))
-                                return entry_error(im, -EINVAL, key, e->path, esc,
-                                                   "belongs to the node's network (under networks:); this looks "
-                                                   "like the old flat format: convert it with wm-provisioning's "
-                                                   "migrate_config first");
+                                return entry_error(
+                                        im, -EINVAL, key, e->path, esc,
+                                        "belongs to the node's network (under networks:); this looks "
+                                        "like the old flat format: convert it with wm-provisioning's "
+                                        "migrate_config first");
                 return entry_error(im, -EINVAL, key, e->path, esc,
                                    "unknown field (known: network, method, uid, authenticator_uid_type, "
                                    "authenticator_uid, node_uid_type, node_uid, factory_key, node_id, "
                                    "node_role, user_specific, vendor, enabled)");
         }
-        return entry_error(im, -EINVAL, key, e->path, esc,
-                           "unknown field (known: address, channel, authentication_key, encryption_key, profile, "
-                           "allow_unsecured, pool)");
+        return entry_error(
+                im, -EINVAL, key, e->path, esc,
+                "unknown field (known: address, channel, authentication_key, encryption_key, profile, "
+                "allow_unsecured, pool)");
 }
 
 static int collect_fields(Importer *im, Entry *e, const YNode *map, unsigned depth);
@@ -252,7 +256,8 @@ static int collect_fields(Importer *im, Entry *e, const YNode *map, unsigned dep
 
                 if (++e->work > IMPORT_MERGE_WORK_MAX)
                         return entry_error(im, -E2BIG, map, e->path, NULL,
-                                           "merge keys (<<) expand to more than %u fields", IMPORT_MERGE_WORK_MAX);
+                                           "merge keys (<<) expand to more than %u fields",
+                                           IMPORT_MERGE_WORK_MAX);
                 if (k->kind != YNODE_SCALAR || strlen(k->value) != k->len)
                         return entry_error(im, -EINVAL, k, e->path, NULL, "field names must be plain names");
                 if (k->plain && streq(k->value, "<<"))
@@ -293,7 +298,8 @@ static int entry_init(Importer *im, Entry *e, bool is_node, const YNode *key, co
                 return entry_error(im, -EINVAL, key, e->path, NULL, "has no settings");
         if (value->kind != YNODE_MAPPING)
                 return entry_error(im, -EINVAL, value, e->path, NULL,
-                                   "must be a mapping of settings, not %s", ytype_to_string(ynode_type(value)));
+                                   "must be a mapping of settings, not %s",
+                                   ytype_to_string(ynode_type(value)));
         return collect_fields(im, e, value, 0);
 }
 
@@ -323,8 +329,10 @@ static int field_bytes(Importer *im, const Entry *e, Field f, size_t want, uint8
         if (want > 0 && len != want) {
                 explicit_bzero_safe(buf, sizeof(buf));
                 if (len == 0 && ynode_type(e->fields[f]) == YTYPE_INT)
-                        return field_error(im, e, f, "must be %zu bytes, got 0 (the integer 0 converts to no "
-                                                     "bytes)", want);
+                        return field_error(im, e, f,
+                                           "must be %zu bytes, got 0 (the integer 0 converts to no "
+                                           "bytes)",
+                                           want);
                 return field_error(im, e, f, "must be %zu bytes, got %zu", want, len);
         }
         if (len > outsz) {
@@ -408,13 +416,15 @@ static int convert_network(Importer *im, const YNode *key, const YNode *value) {
         net.column = key->column;
 
         if (!e.fields[F_ADDRESS])
-                return field_error(im, &e, F_ADDRESS, "missing (the node rejects DATA without a network address)");
+                return field_error(im, &e, F_ADDRESS,
+                                   "missing (the node rejects DATA without a network address)");
         r = field_int(im, &e, F_ADDRESS, 0, UINT32_MAX, &v);
         if (r < 0)
                 return r;
         if (!prov_network_address_valid((uint32_t)v))
                 return field_error(im, &e, F_ADDRESS,
-                                   "0x%06" PRIx64 " is not a valid network address (0x000001..0xFFFFFE, except "
+                                   "0x%06" PRIx64
+                                   " is not a valid network address (0x000001..0xFFFFFE, except "
                                    "0xAAAAAA and 0x555555)",
                                    v);
         net.n.network_address = (uint32_t)v;
@@ -462,11 +472,12 @@ static int convert_network(Importer *im, const YNode *key, const YNode *value) {
                 const YNode *p = e.fields[F_POOL];
                 if (p->kind != YNODE_SCALAR || ynode_type(p) != YTYPE_STR ||
                     parse_pool(p->value, &net.n.pool_first, &net.n.pool_last) < 0) {
-                        r = field_error(im, &e, F_POOL, "must be \"FIRST-LAST\" (node addresses, decimal or 0x)");
+                        r = field_error(im, &e, F_POOL,
+                                        "must be \"FIRST-LAST\" (node addresses, decimal or 0x)");
                         goto fail;
                 }
-                if (!prov_node_address_valid(net.n.pool_first) || !prov_node_address_valid(net.n.pool_last) ||
-                    net.n.pool_first > net.n.pool_last) {
+                if (!prov_node_address_valid(net.n.pool_first) ||
+                    !prov_node_address_valid(net.n.pool_last) || net.n.pool_first > net.n.pool_last) {
                         r = field_error(im, &e, F_POOL,
                                         "must be a range of unicast node addresses (1..0x7FFFFFFF or "
                                         "0x81000000..0xFFFFFFFD) with FIRST <= LAST");
@@ -516,20 +527,24 @@ static int uid_type_byte(Importer *im, const Entry *e, Field f, uint8_t *ret) {
         if (r < 0)
                 return r;
         if (t != 0x01)
-                return field_error(im, e, f, "must be 0x01 (UUID v4, the only UID type defined), got 0x%02x", t);
+                return field_error(im, e, f, "must be 0x01 (UUID v4, the only UID type defined), got 0x%02x",
+                                   t);
         *ret = t;
         return 0;
 }
 
-static int extended_uid_from_parts(Importer *im, const Entry *e, uint8_t out[static PROV_EXTENDED_UID_SIZE]) {
+static int extended_uid_from_parts(Importer *im, const Entry *e,
+                                   uint8_t out[static PROV_EXTENDED_UID_SIZE]) {
         int r;
 
         if (!e->fields[F_AUTH_UID])
-                return field_error(im, e, F_AUTH_UID, "missing (method 3 needs uid, or authenticator_uid and "
-                                                      "node_uid)");
+                return field_error(im, e, F_AUTH_UID,
+                                   "missing (method 3 needs uid, or authenticator_uid and "
+                                   "node_uid)");
         if (!e->fields[F_NODE_UID])
-                return field_error(im, e, F_NODE_UID, "missing (method 3 needs uid, or authenticator_uid and "
-                                                      "node_uid)");
+                return field_error(im, e, F_NODE_UID,
+                                   "missing (method 3 needs uid, or authenticator_uid and "
+                                   "node_uid)");
         r = uid_type_byte(im, e, F_AUTH_UID_TYPE, &out[0]);
         if (r < 0)
                 return r;
@@ -570,9 +585,10 @@ static int convert_user_specific(Importer *im, const Entry *e, StoreDevice *d) {
                         char esc[32];
                         escape_name(k->kind == YNODE_SCALAR ? k->value : "?", esc, sizeof(esc));
                         snprintf(sub, sizeof(sub), "%s.user_specific", e->path);
-                        return entry_error(im, -EINVAL, k, sub, esc,
-                                           "ids must be integers from 128 to 255 (0..127 are reserved for the "
-                                           "network parameters)");
+                        return entry_error(
+                                im, -EINVAL, k, sub, esc,
+                                "ids must be integers from 128 to 255 (0..127 are reserved for the "
+                                "network parameters)");
                 }
                 snprintf(sub, sizeof(sub), "%s.user_specific.%" PRIi64, e->path, id);
                 if (seen[id])
@@ -667,21 +683,23 @@ static int convert_node(Importer *im, const Entry *e, StoreDevice *d, NodeInfo *
                                            ynode_type(e->fields[F_UID]) == YTYPE_INT
                                                    ? " (the integer 0 converts to no bytes)"
                                                    : "");
-                if (method == 3 && (d->uid_len != PROV_EXTENDED_UID_SIZE || d->uid[0] != 0x01 ||
-                                    d->uid[17] != 0x01))
-                        return field_error(im, e, F_UID,
-                                           "method 3 needs the 34-byte extended UID (0x01, 16-byte authenticator "
-                                           "UID, 0x01, 16-byte node UID), got %zu bytes%s",
-                                           d->uid_len, d->uid_len == PROV_EXTENDED_UID_SIZE ? " with other types" : "");
+                if (method == 3 &&
+                    (d->uid_len != PROV_EXTENDED_UID_SIZE || d->uid[0] != 0x01 || d->uid[17] != 0x01))
+                        return field_error(
+                                im, e, F_UID,
+                                "method 3 needs the 34-byte extended UID (0x01, 16-byte authenticator "
+                                "UID, 0x01, 16-byte node UID), got %zu bytes%s",
+                                d->uid_len, d->uid_len == PROV_EXTENDED_UID_SIZE ? " with other types" : "");
                 if (method == 3 && any_uid_part(e)) {
                         uint8_t parts[PROV_EXTENDED_UID_SIZE];
                         r = extended_uid_from_parts(im, e, parts);
                         if (r < 0)
                                 return r;
                         if (memcmp(parts, d->uid, sizeof(parts)) != 0)
-                                return field_error(im, e, F_UID,
-                                                   "differs from the UID made of authenticator_uid and node_uid; "
-                                                   "give one or the other");
+                                return field_error(
+                                        im, e, F_UID,
+                                        "differs from the UID made of authenticator_uid and node_uid; "
+                                        "give one or the other");
                 }
         } else if (method == 3) {
                 r = extended_uid_from_parts(im, e, d->uid);
@@ -721,9 +739,10 @@ static int convert_node(Importer *im, const Entry *e, StoreDevice *d, NodeInfo *
                 if (r < 0)
                         return r;
                 if (!prov_key_valid(d->factory_key) || !prov_key_valid(d->factory_key + PROV_KEY_SIZE))
-                        return field_error(im, e, F_FACTORY_KEY,
-                                           "neither half ([authentication 16][encryption 16]) may be all 0x00 or "
-                                           "all 0xFF");
+                        return field_error(
+                                im, e, F_FACTORY_KEY,
+                                "neither half ([authentication 16][encryption 16]) may be all 0x00 or "
+                                "all 0xFF");
                 d->has_factory_key = true;
                 x->has_factory_key = true;
         }
@@ -746,12 +765,13 @@ static int convert_node(Importer *im, const Entry *e, StoreDevice *d, NodeInfo *
                 if (r < 0)
                         return r;
                 if (!prov_role_valid(d->role))
-                        return field_error(im, e, F_NODE_ROLE,
-                                           "0x%02x is not a role the node accepts: use 0x00/0x10 sink, 0x01/0x11 "
-                                           "head node, 0x02/0x12 subnode, 0x42/0x52 autorole (LE/LL), 0x04 "
-                                           "advertiser (the reference example's 0x41 and dual-MCU style role "
-                                           "values are rejected by the node)",
-                                           d->role);
+                        return field_error(
+                                im, e, F_NODE_ROLE,
+                                "0x%02x is not a role the node accepts: use 0x00/0x10 sink, 0x01/0x11 "
+                                "head node, 0x02/0x12 subnode, 0x42/0x52 autorole (LE/LL), 0x04 "
+                                "advertiser (the reference example's 0x41 and dual-MCU style role "
+                                "values are rejected by the node)",
+                                d->role);
                 d->has_role = true;
         }
 
@@ -834,8 +854,8 @@ static int network_known(Importer *im, const char *name) {
         if (r < 0)
                 return r;
         if (im->n_db_networks < IMPORT_NETWORKS_MAX) {
-                char(*a)[NAME_MAX_LEN + 1] = reallocarray(im->db_networks, im->n_db_networks + 1,
-                                                          sizeof(*im->db_networks));
+                char(*a)[NAME_MAX_LEN + 1] =
+                        reallocarray(im->db_networks, im->n_db_networks + 1, sizeof(*im->db_networks));
                 if (a) {
                         im->db_networks = a;
                         strcpy(a[im->n_db_networks++], name);
@@ -847,12 +867,19 @@ static int network_known(Importer *im, const char *name) {
 /* StoreError field names -> YAML field names */
 static const char *yaml_field_for(bool is_node, const char *store_field) {
         static const char *const node_map[][2] = {
-                { "node_address", "node_id" }, { "role", "node_role" }, { "user_items", "user_specific" },
-                { "label", NULL },             { "size", NULL },        { "name", NULL },
+                { "node_address", "node_id" },
+                { "role", "node_role" },
+                { "user_items", "user_specific" },
+                { "label", NULL },
+                { "size", NULL },
+                { "name", NULL },
         };
         static const char *const net_map[][2] = {
-                { "network_address", "address" }, { "enc_key", "encryption_key" },
-                { "auth_key", "authentication_key" }, { "keys", NULL }, { "name", NULL },
+                { "network_address", "address" },
+                { "enc_key", "encryption_key" },
+                { "auth_key", "authentication_key" },
+                { "keys", NULL },
+                { "name", NULL },
                 { "size", NULL },
         };
 
@@ -910,8 +937,9 @@ static int node_apply(Importer *im, const YNode *key, const YNode *value) {
         }
         d.factory_key_update = x.has_factory_key ? STORE_KEY_SET : STORE_KEY_KEEP;
         if (d.method != 0 && !x.has_factory_key && isempty(d.vendor) && !(exists && old.has_factory_key)) {
-                r = field_error(im, &e, F_FACTORY_KEY, "missing (method %u needs a factory key, or a vendor with "
-                                                       "a key)",
+                r = field_error(im, &e, F_FACTORY_KEY,
+                                "missing (method %u needs a factory key, or a vendor with "
+                                "a key)",
                                 d.method);
                 goto out;
         }
@@ -925,7 +953,8 @@ static int node_apply(Importer *im, const YNode *key, const YNode *value) {
                 if (r == 0) {
                         char esc[80];
                         escape_name(d.network, esc, sizeof(esc));
-                        r = field_error(im, &e, F_NETWORK, "no network '%s' in the file or the database", esc);
+                        r = field_error(im, &e, F_NETWORK, "no network '%s' in the file or the database",
+                                        esc);
                         goto out;
                 }
         }
@@ -1067,7 +1096,8 @@ static int apply_networks(Importer *im) {
                         n.allow_unsecured = true;
                         im->result.networks_made_unsecured++;
                         warn(im,
-                             "network '%s' now allows unsecured provisioning (method 0: network keys sent in "
+                             "network '%s' now allows unsecured provisioning (method 0: network keys sent "
+                             "in "
                              "clear) because nodes.%s uses it and --allow-unsecured was given",
                              esc, in->unsecured_node);
                 }
@@ -1110,8 +1140,8 @@ static int apply_networks(Importer *im) {
                 escape_name(u->network, esc, sizeof(esc));
                 if (r < 0) {
                         snprintf(im->err->path, sizeof(im->err->path), "nodes.%s.network", u->node);
-                        snprintf(im->err->message, sizeof(im->err->message), "failed to look up network '%s': %s",
-                                 esc, strerror(-r));
+                        snprintf(im->err->message, sizeof(im->err->message),
+                                 "failed to look up network '%s': %s", esc, strerror(-r));
                         return r;
                 }
                 if (!n.allow_unsecured) {
@@ -1126,7 +1156,8 @@ static int apply_networks(Importer *im) {
                         }
                         im->result.networks_made_unsecured++;
                         warn(im,
-                             "network '%s' now allows unsecured provisioning (method 0: network keys sent in "
+                             "network '%s' now allows unsecured provisioning (method 0: network keys sent "
+                             "in "
                              "clear) because nodes.%s uses it and --allow-unsecured was given",
                              esc, u->node);
                 }
@@ -1185,7 +1216,8 @@ int ctl_import_yaml(CtlBackend *b, const void *buf, size_t len, const ImportOpti
         /* pass 2: one transaction */
         r = b->begin(b);
         if (r < 0) {
-                snprintf(err->message, sizeof(err->message), "failed to start a transaction: %s", strerror(-r));
+                snprintf(err->message, sizeof(err->message), "failed to start a transaction: %s",
+                         strerror(-r));
                 goto out;
         }
         r = apply_networks(&im);
@@ -1196,7 +1228,8 @@ int ctl_import_yaml(CtlBackend *b, const void *buf, size_t len, const ImportOpti
         if (r < 0 || im.opts->dry_run) {
                 q = b->rollback(b);
                 if (r >= 0 && q < 0) {
-                        snprintf(err->message, sizeof(err->message), "failed to roll back: %s", strerror(-q));
+                        snprintf(err->message, sizeof(err->message), "failed to roll back: %s",
+                                 strerror(-q));
                         r = q;
                 }
         } else {

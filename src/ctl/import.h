@@ -6,11 +6,10 @@
  *   version: 1
  *   networks:
  *     <name>: { address, channel, authentication_key, encryption_key,
- *               profile (2.4G|SubG|5GMesh), allow_unsecured (bool), pool ("FIRST-LAST") }   <- our extensions
- *   nodes:
- *     <name>: { network, method (0|1|3), uid | authenticator_uid_type/authenticator_uid/node_uid_type/node_uid,
- *               factory_key, node_id, node_role, user_specific {128..255: value},
- *               vendor, enabled }                                                            <- our extensions
+ *               profile (2.4G|SubG|5GMesh), allow_unsecured (bool), pool ("FIRST-LAST") }   <- our
+ * extensions nodes: <name>: { network, method (0|1|3), uid |
+ * authenticator_uid_type/authenticator_uid/node_uid_type/node_uid, factory_key, node_id, node_role,
+ * user_specific {128..255: value}, vendor, enabled } <- our extensions
  *
  * Values are converted like the reference server (import-values.h). Networks in the file are created or
  * updated; nodes become devices, created or updated by UID. An updated device takes everything the file says
@@ -43,13 +42,14 @@ typedef struct ImportResult {
 } ImportResult;
 
 typedef struct ImportError {
-        char path[192];    /* "nodes.test_node.factory_key"; "" for the file as a whole */
-        char message[320]; /* "must be 32 bytes, got 31" */
+        char path[192];        /* "nodes.test_node.factory_key"; "" for the file as a whole */
+        char message[320];     /* "must be 32 bytes, got 31" */
         unsigned line, column; /* 1-based, 0 if unknown */
 } ImportError;
 
-/* Returns 0 (with *ret filled) or a negative errno with *err filled: -EINVAL/-EBADMSG for the file's content,
- * -E2BIG for a limit, other errors from the backend. Nothing is changed on error or with dry_run. */
+/* Returns 0 (with *ret filled) or a negative errno with *err filled: -EINVAL/-EBADMSG for the file's
+ * content, -E2BIG for a limit, other errors from the backend. Nothing is changed on error or with dry_run.
+ */
 int ctl_import_yaml(CtlBackend *b, const void *buf, size_t len, const ImportOptions *opts, ImportResult *ret,
                     ImportError *err);
 

@@ -21,8 +21,8 @@ typedef struct JsonOut {
         unsigned depth;
         bool in_object[JSON_OUT_DEPTH_MAX + 1]; /* per level: object (true) or array */
         bool has_items[JSON_OUT_DEPTH_MAX + 1];
-        bool key_pending;                      /* a key was written, its value is due */
-        bool done;                             /* a complete top-level value was written */
+        bool key_pending; /* a key was written, its value is due */
+        bool done;        /* a complete top-level value was written */
         int error;
 } JsonOut;
 

@@ -28,7 +28,8 @@ static const char help[] =
         "  import FILE      import a wm-provisioning v1 YAML file\n"
         "  export FILE      export as wm-provisioning v1 YAML\n"
         "\n"
-        "Keys may be given as HEX, @FILE (hex in a file) or - (hex on standard input) so that they stay out\n"
+        "Keys may be given as HEX, @FILE (hex in a file) or - (hex on standard input) so that they stay "
+        "out\n"
         "of the process list. Keys are never printed, only their fingerprints (except vendor derive-key).\n"
         "Exit status: 0 success, 1 error, 2 usage error.\n";
 
@@ -36,8 +37,9 @@ static const struct {
         const char *name;
         int (*run)(Ctl *c, int argc, char **argv);
 } groups[] = {
-        { "network", ctl_network }, { "vendor", ctl_vendor }, { "device", ctl_device }, { "events", ctl_events },
-        { "stats", ctl_stats },     { "import", ctl_import }, { "export", ctl_export },
+        { "network", ctl_network }, { "vendor", ctl_vendor }, { "device", ctl_device },
+        { "events", ctl_events },   { "stats", ctl_stats },   { "import", ctl_import },
+        { "export", ctl_export },
 };
 
 int main(int argc, char **argv) {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* Aligned text tables for people: a header row, then rows of cells; columns are left-aligned and separated by
- * two spaces, without trailing blanks. Cells are escaped for the terminal (see terminal_escape()), so names
- * and labels chosen by someone else cannot move the cursor or change colours. */
+/* Aligned text tables for people: a header row, then rows of cells; columns are left-aligned and separated
+ * by two spaces, without trailing blanks. Cells are escaped for the terminal (see terminal_escape()), so
+ * names and labels chosen by someone else cannot move the cursor or change colours. */
 
 #include <stdio.h>
 

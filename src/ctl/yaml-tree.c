@@ -183,9 +183,9 @@ static bool str_in(const char *s, const char *const *list) {
 }
 
 static bool is_bool(const char *s) {
-        static const char *const words[] = { "yes",  "Yes",  "YES", "no",  "No",  "NO",    "true",  "True",
-                                             "TRUE", "false", "False", "FALSE", "on", "On", "ON",
-                                             "off",  "Off",  "OFF", NULL };
+        static const char *const words[] = { "yes",  "Yes",  "YES",   "no",    "No",    "NO", "true",
+                                             "True", "TRUE", "false", "False", "FALSE", "on", "On",
+                                             "ON",   "off",  "Off",   "OFF",   NULL };
         return str_in(s, words);
 }
 
@@ -336,9 +336,9 @@ YType ynode_type(const YNode *n) {
 
 const char *ytype_to_string(YType t) {
         static const char *const table[_YTYPE_MAX] = {
-                [YTYPE_STR] = "a string",       [YTYPE_INT] = "an integer",        [YTYPE_BOOL] = "a boolean",
-                [YTYPE_NULL] = "null (nothing)", [YTYPE_FLOAT] = "a float",         [YTYPE_BINARY] = "!!binary",
-                [YTYPE_TIMESTAMP] = "a date",   [YTYPE_SEQUENCE] = "a list",       [YTYPE_MAPPING] = "a mapping",
+                [YTYPE_STR] = "a string",        [YTYPE_INT] = "an integer",  [YTYPE_BOOL] = "a boolean",
+                [YTYPE_NULL] = "null (nothing)", [YTYPE_FLOAT] = "a float",   [YTYPE_BINARY] = "!!binary",
+                [YTYPE_TIMESTAMP] = "a date",    [YTYPE_SEQUENCE] = "a list", [YTYPE_MAPPING] = "a mapping",
         };
         if (t < 0 || t >= _YTYPE_MAX)
                 return "a value with an unsupported tag";
@@ -605,7 +605,8 @@ static int check_key(Walker *w, const YNode *key) {
 }
 
 /* Calls cb for each pair of a mapping node that is already built. */
-static int walk_built_section(Walker *w, const char *section, const YNode *n, YamlEntryCb cb, void *userdata) {
+static int walk_built_section(Walker *w, const char *section, const YNode *n, YamlEntryCb cb,
+                              void *userdata) {
         int r;
 
         if (n->kind != YNODE_MAPPING)

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* Streaming reader for YAML files shaped like the wm-provisioning configuration: one document whose root is a
- * mapping of sections (version, networks, nodes, ...), each usually a mapping of named entries. libyaml does
- * the parsing (and reports syntax errors with line:column); this layer turns its event stream into one small
- * tree per entry, hands it to a callback and frees it, so memory stays bounded by the largest entry and not
- * by the file (a 256 MiB import never becomes a 2 GiB document tree).
+/* Streaming reader for YAML files shaped like the wm-provisioning configuration: one document whose root is
+ * a mapping of sections (version, networks, nodes, ...), each usually a mapping of named entries. libyaml
+ * does the parsing (and reports syntax errors with line:column); this layer turns its event stream into one
+ * small tree per entry, hands it to a callback and frees it, so memory stays bounded by the largest entry
+ * and not by the file (a 256 MiB import never becomes a 2 GiB document tree).
  *
  * Anchors and aliases are supported (an alias shares the anchored tree; aliases to anchors not yet complete
  * are errors, so no cycles); an anchored section is built whole. Limits (src/basic/limits.h): nesting depth,
@@ -27,13 +27,13 @@ typedef enum YNodeKind {
 typedef struct YNode {
         unsigned n_ref;
         YNodeKind kind;
-        unsigned line, column;  /* 1-based start position */
-        char *tag;              /* explicit tag as resolved by libyaml ("tag:yaml.org,2002:binary"), or NULL */
-        bool plain;             /* scalar written without quotes or block style: implicitly typed */
-        char *value;            /* scalar, NUL-terminated (may also contain NULs: use len) */
+        unsigned line, column; /* 1-based start position */
+        char *tag;   /* explicit tag as resolved by libyaml ("tag:yaml.org,2002:binary"), or NULL */
+        bool plain;  /* scalar written without quotes or block style: implicitly typed */
+        char *value; /* scalar, NUL-terminated (may also contain NULs: use len) */
         size_t len;
-        struct YNode **items;   /* sequence: n_items items; mapping: key, value, key, value, ... */
-        size_t n_items;         /* sequence: items; mapping: pairs */
+        struct YNode **items; /* sequence: n_items items; mapping: key, value, key, value, ... */
+        size_t n_items;       /* sequence: items; mapping: pairs */
 } YNode;
 
 YNode *ynode_ref(YNode *n);
@@ -54,7 +54,7 @@ typedef enum YType {
         YTYPE_BOOL,
         YTYPE_NULL,
         YTYPE_FLOAT,
-        YTYPE_BINARY,   /* !!binary: base64 */
+        YTYPE_BINARY, /* !!binary: base64 */
         YTYPE_TIMESTAMP,
         YTYPE_SEQUENCE,
         YTYPE_MAPPING,
@@ -78,10 +78,10 @@ typedef struct YamlError {
         char message[256];
 } YamlError;
 
-/* Called for each entry of each top-level mapping: section is the top-level key, key the entry's key (always a
- * scalar), value its tree. A top-level value that is not a mapping (e.g. "version: 1", "nodes:" left empty)
- * gives one call with key == NULL. A negative return stops the walk and is returned as is (the callback
- * reports its own error). */
+/* Called for each entry of each top-level mapping: section is the top-level key, key the entry's key (always
+ * a scalar), value its tree. A top-level value that is not a mapping (e.g. "version: 1", "nodes:" left
+ * empty) gives one call with key == NULL. A negative return stops the walk and is returned as is (the
+ * callback reports its own error). */
 typedef int (*YamlEntryCb)(const char *section, const YNode *key, const YNode *value, void *userdata);
 
 /* Parses buf (a whole file). Errors: -EBADMSG (YAML syntax, not one document, root not a mapping, duplicate

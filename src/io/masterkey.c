@@ -120,8 +120,7 @@ static int read_key_file(const char *path, bool log_missing, uint8_t ret[static 
         if (S_ISDIR(st.st_mode))
                 return log_error_errno(-EISDIR, "Master key file '%s' is a directory.", esc);
         if (!S_ISREG(st.st_mode))
-                return log_error_errno(-EBADFD, "Master key file '%s' is not a regular file.",
-                                       esc);
+                return log_error_errno(-EBADFD, "Master key file '%s' is not a regular file.", esc);
         if ((st.st_mode & 077) != 0)
                 return log_error_errno(-EPERM,
                                        "Master key file '%s' is accessible by group or others (mode %04o); "
@@ -290,10 +289,11 @@ int master_key_load(const char *path, const char *db_path, MasterKeyFlags flags,
         }
 
         if (!db_path_is_file(db_path))
-                return log_error_errno(-ENOKEY,
-                                       "No master key: the database is not a file, so there is no default key "
-                                       "file; give a key file or the credential '%s'.",
-                                       MASTER_KEY_CREDENTIAL_NAME);
+                return log_error_errno(
+                        -ENOKEY,
+                        "No master key: the database is not a file, so there is no default key "
+                        "file; give a key file or the credential '%s'.",
+                        MASTER_KEY_CREDENTIAL_NAME);
 
         r = key_path_next_to(db_path, &p);
         if (r < 0)
@@ -305,17 +305,19 @@ int master_key_load(const char *path, const char *db_path, MasterKeyFlags flags,
 
                 cescape_str(p, esc, sizeof(esc));
                 if (!(flags & MASTER_KEY_CREATE))
-                        return log_error_errno(r, "No master key: '%s' does not exist (and no key file or "
-                                                  "credential '%s' was given).",
+                        return log_error_errno(r,
+                                               "No master key: '%s' does not exist (and no key file or "
+                                               "credential '%s' was given).",
                                                esc, MASTER_KEY_CREDENTIAL_NAME);
                 r = master_key_create(p, key);
                 if (r == -EEXIST) /* created by someone else meanwhile (the daemon, another meshprovctl) */
                         r = read_key_file(p, true, key);
                 else if (r >= 0) {
                         created = true;
-                        log_notice("Created a new master key in '%s'. Back it up: without it the keys stored "
-                                   "in the database cannot be read.",
-                                   esc);
+                        log_notice(
+                                "Created a new master key in '%s'. Back it up: without it the keys stored "
+                                "in the database cannot be read.",
+                                esc);
                 }
         }
 

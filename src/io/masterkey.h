@@ -33,12 +33,13 @@ typedef enum MasterKeySource {
         _MASTER_KEY_SOURCE_INVALID = -EINVAL,
 } MasterKeySource;
 
-/* Reads and parses one key file. -EPERM if group/other may access it, -EBADMSG if the content is neither form
- * (or the key is all zeros), -ENOENT if missing, -EISDIR/-EBADFD if not a regular file. Logs on failure. */
+/* Reads and parses one key file. -EPERM if group/other may access it, -EBADMSG if the content is neither
+ * form (or the key is all zeros), -ENOENT if missing, -EISDIR/-EBADFD if not a regular file. Logs on
+ * failure. */
 int master_key_read_file(const char *path, uint8_t ret_key[static MASTER_KEY_SIZE]);
 
-/* Finds the key as described above. path may be NULL; db_path may be NULL or ":memory:" only if path is given
- * or a credential exists. Returns 0 if an existing key was loaded, 1 if a new one was created.
+/* Finds the key as described above. path may be NULL; db_path may be NULL or ":memory:" only if path is
+ * given or a credential exists. Returns 0 if an existing key was loaded, 1 if a new one was created.
  * ret_path (optional) receives the file used, ret_source (optional) where it was found. */
 int master_key_load(const char *path, const char *db_path, MasterKeyFlags flags,
                     uint8_t ret_key[static MASTER_KEY_SIZE], char **ret_path, MasterKeySource *ret_source);

@@ -13,7 +13,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const uint8_t master[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+static const uint8_t master[32] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
 
 static void check_no_transaction(Store *s) {
@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r >= 0) {
                 r = ctl_import_yaml(b, out, out_size, &io, &res, &err);
                 if (r < 0) {
-                        fprintf(stderr, "re-import of the export failed: %s: %s\n%s\n", err.path, err.message, out);
+                        fprintf(stderr, "re-import of the export failed: %s: %s\n%s\n", err.path,
+                                err.message, out);
                         abort();
                 }
                 check_no_transaction(s);

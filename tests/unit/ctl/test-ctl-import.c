@@ -118,30 +118,33 @@ static void get_device(Fixture *f, const char *uid_hex, StoreDevice *d) {
                 fail_msg("device %s: %d", uid_hex, r);
 }
 
-#define NET_TEST                                                                                             \
-        "networks:\n"                                                                                        \
-        "    test_network:\n"                                                                                \
-        "        address: 0x1012EE\n"                                                                        \
-        "        channel: 2\n"                                                                               \
-        "        authentication_key: 0x01 0x02 0x03 0x04 0x05 0x06 0x07 0x08 0x09 0x0A 0x0B 0x0C 0x0D 0x0E "    \
-        "0x0F 0x10\n"                                                                                        \
-        "        encryption_key: 0x10 0x0F 0x0E 0x0D 0x0C 0x0B 0x0A 0x09 0x08 0x07 0x06 0x05 0x04 0x03 0x02 "  \
+#define NET_TEST                                                                                         \
+        "networks:\n"                                                                                    \
+        "    test_network:\n"                                                                            \
+        "        address: 0x1012EE\n"                                                                    \
+        "        channel: 2\n"                                                                           \
+        "        authentication_key: 0x01 0x02 0x03 0x04 0x05 0x06 0x07 0x08 0x09 0x0A 0x0B 0x0C 0x0D "  \
+        "0x0E "                                                                                          \
+        "0x0F 0x10\n"                                                                                    \
+        "        encryption_key: 0x10 0x0F 0x0E 0x0D 0x0C 0x0B 0x0A 0x09 0x08 0x07 0x06 0x05 0x04 0x03 " \
+        "0x02 "                                                                                          \
         "0x01\n"
 
-#define FACTORY_KEY                                                                                          \
-        "0x00 0x01 0x02 0x03 0x04 0x05 0x06 0x07 0x08 0X09 0X0A 0X0B 0X0C 0X0D 0X0E 0X0F 0x00 0x01 0x02 0x03 "    \
+#define FACTORY_KEY                                                                                       \
+        "0x00 0x01 0x02 0x03 0x04 0x05 0x06 0x07 0x08 0X09 0X0A 0X0B 0X0C 0X0D 0X0E 0X0F 0x00 0x01 0x02 " \
+        "0x03 "                                                                                           \
         "0x04 0x05 0x06 0x07 0x08 0X09 0X0A 0X0B 0X0C 0X0D 0X0E 0X0F"
 
 /* wm-provisioning's examples/provisioning_config.yml, in the v1 layout (networks + nodes). */
 static const char reference_v1[] =
-        "version: 1\n" NET_TEST
-        "nodes:\n"
+        "version: 1\n" NET_TEST "nodes:\n"
         "    test_node_extended:\n"
         "        network: test_network\n"
         "        method : 3\n"
         "        node_uid: 0x7e 0x71 0xe5 0xd7 0x22 0xef 0x0f 0x4b 0xa8 0x7d 0x44 0xd4 0xe0 0xe5 0xb5 0x7d\n"
         "        node_uid_type: 0x01\n"
-        "        authenticator_uid: 0xb3 0x43 0x33 0x00 0x93 0x81 0x08 0x4a 0x8d 0xb3 0xaa 0x9e 0x53 0xd2 0x2a 0x1e\n"
+        "        authenticator_uid: 0xb3 0x43 0x33 0x00 0x93 0x81 0x08 0x4a 0x8d 0xb3 0xaa 0x9e 0x53 0xd2 "
+        "0x2a 0x1e\n"
         "        authenticator_uid_type: 0x01\n"
         "        factory_key : " FACTORY_KEY "\n"
         "        node_id : 0x11\n"
@@ -269,7 +272,8 @@ static void expect_error(Fixture *f, const char *yaml, const char *path, const c
         assert_int_equal(n_networks(f), before_networks);
 }
 
-static void expect_node_error(Fixture *f, const char *node_fields, const char *path, const char *message_part) {
+static void expect_node_error(Fixture *f, const char *node_fields, const char *path,
+                              const char *message_part) {
         char *nodes, *yaml;
         assert_true(asprintf(&nodes, "    test_node:\n%s", node_fields) > 0);
         yaml = doc_with_nodes(nodes);
@@ -285,19 +289,24 @@ static void test_node_errors(void **state) {
         Fixture *f = *state;
 
         /* the example of the brief: an unquoted 0x000102... is a YAML integer, leading zero bytes vanish */
-        expect_node_error(f, N_OK "        factory_key: 0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f\n",
-                          "nodes.test_node.factory_key", "must be 32 bytes, got 31");
-        expect_node_error(f, N_OK "        factory_key: 0x00 0x01 0x02 0x03\n", "nodes.test_node.factory_key",
-                          "must be 32 bytes, got 4");
+        expect_node_error(
+                f,
+                N_OK
+                "        factory_key: 0x000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f\n",
+                "nodes.test_node.factory_key", "must be 32 bytes, got 31");
+        expect_node_error(f, N_OK "        factory_key: 0x00 0x01 0x02 0x03\n",
+                          "nodes.test_node.factory_key", "must be 32 bytes, got 4");
         expect_node_error(f, N_OK "        factory_key: \"0x\"\n", "nodes.test_node.factory_key",
                           "must be 32 bytes, got 0");
-        expect_node_error(f, N_OK "        factory_key: 0x0 1\n", "nodes.test_node.factory_key", "not valid hex");
-        expect_node_error(f, N_OK "        factory_key: 1.5\n", "nodes.test_node.factory_key", "got a float");
+        expect_node_error(f, N_OK "        factory_key: 0x0 1\n", "nodes.test_node.factory_key",
+                          "not valid hex");
+        expect_node_error(f, N_OK "        factory_key: 1.5\n", "nodes.test_node.factory_key",
+                          "got a float");
         expect_node_error(f, N_OK, "nodes.test_node.factory_key", "missing (method 1 needs a factory key");
         expect_node_error(f, "        network: test_network\n        method: 0\n        uid: 0x01\n",
                           "nodes.test_node.method", "--allow-unsecured");
-        expect_node_error(f, "        network: test_network\n        uid: 0x01\n" FK, "nodes.test_node.method",
-                          "missing");
+        expect_node_error(f, "        network: test_network\n        uid: 0x01\n" FK,
+                          "nodes.test_node.method", "missing");
         expect_node_error(f, "        network: test_network\n        method: 2\n        uid: 0x01\n" FK,
                           "nodes.test_node.method", "must be 0 (unsecured), 1 (secured) or 3");
         expect_node_error(f, "        network: test_network\n        method: 7\n        uid: 0x01\n" FK,
@@ -308,18 +317,21 @@ static void test_node_errors(void **state) {
                           "missing");
         expect_node_error(f, "        network: test_network\n        method: 1\n        uid: 0\n" FK,
                           "nodes.test_node.uid", "must not be empty (the integer 0 converts to no bytes)");
-        expect_node_error(f,
-                          "        network: test_network\n        method: 1\n        uid: "
-                          "'0x0102030405060708090a0102030405060708090a0102030405060708090a0102030405060708090a"
-                          "0102030405060708090a0102030405060708090a0102030405060708090a0102030405060708090a'\n" FK,
-                          "nodes.test_node.uid", "at most 79 bytes, got 80");
-        expect_node_error(f, "        method: 1\n        uid: 0x01\n" FK, "nodes.test_node.network", "missing");
+        expect_node_error(
+                f,
+                "        network: test_network\n        method: 1\n        uid: "
+                "'0x0102030405060708090a0102030405060708090a0102030405060708090a0102030405060708090a"
+                "0102030405060708090a0102030405060708090a0102030405060708090a0102030405060708090a'\n" FK,
+                "nodes.test_node.uid", "at most 79 bytes, got 80");
+        expect_node_error(f, "        method: 1\n        uid: 0x01\n" FK, "nodes.test_node.network",
+                          "missing");
         expect_node_error(f, "        network: nope\n        method: 1\n        uid: 0x01\n" FK,
                           "nodes.test_node.network", "no network 'nope'");
         expect_node_error(f, "        network: 'bad name'\n        method: 1\n        uid: 0x01\n" FK,
                           "nodes.test_node.network", "not a valid name");
         expect_node_error(f, N_OK FK "        node_id: 0\n", "nodes.test_node.node_id", "not a unicast");
-        expect_node_error(f, N_OK FK "        node_id: 0x80000000\n", "nodes.test_node.node_id", "not a unicast");
+        expect_node_error(f, N_OK FK "        node_id: 0x80000000\n", "nodes.test_node.node_id",
+                          "not a unicast");
         expect_node_error(f, N_OK FK "        node_id: -1\n", "nodes.test_node.node_id", "range");
         expect_node_error(f, N_OK FK "        node_role: 0x41\n", "nodes.test_node.node_role",
                           "0x41 is not a role the node accepts");
@@ -344,13 +356,14 @@ static void test_node_errors(void **state) {
         expect_node_error(f, N_OK FK "        user_specific: 5\n", "nodes.test_node.user_specific",
                           "must be a mapping");
         expect_node_error(f, N_OK FK "        colour: red\n", "nodes.test_node.colour", "unknown field");
-        expect_node_error(f, N_OK FK "        network_key_sequence: 1\n", "nodes.test_node.network_key_sequence",
-                          "not supported");
+        expect_node_error(f, N_OK FK "        network_key_sequence: 1\n",
+                          "nodes.test_node.network_key_sequence", "not supported");
         expect_node_error(f, N_OK FK "        encryption_key: 0x01\n", "nodes.test_node.encryption_key",
                           "belongs to the node's network");
         expect_node_error(f, N_OK FK "        method: 1\n", "nodes.test_node.method", "given twice");
         expect_node_error(f, N_OK FK "        enabled: maybe\n", "nodes.test_node.enabled", "yes/no");
-        expect_node_error(f, N_OK FK "        vendor: nobody\n", "nodes.test_node.vendor", "no vendor 'nobody'");
+        expect_node_error(f, N_OK FK "        vendor: nobody\n", "nodes.test_node.vendor",
+                          "no vendor 'nobody'");
         /* method 3 */
         expect_node_error(f, "        network: test_network\n        method: 3\n        uid: 0x01\n" FK,
                           "nodes.test_node.uid", "34-byte extended UID");
@@ -379,27 +392,29 @@ static void test_node_errors(void **state) {
                           "nodes.test_node.node_uid", "only used with method 3");
         /* the node entry itself */
         expect_node_error(f, "        5\n", "nodes.test_node", "must be a mapping");
-        expect_error(f, "version: 1\n" NET_TEST "nodes:\n    test_node:\n", "nodes.test_node", "no settings");
+        expect_error(f, "version: 1\n" NET_TEST "nodes:\n    test_node:\n", "nodes.test_node",
+                     "no settings");
         expect_error(f, "version: 1\n" NET_TEST "nodes:\n    a:\n" N_OK FK "    a:\n" N_OK FK, "nodes.a",
                      "defined twice");
-        expect_error(f,
-                     "version: 1\n" NET_TEST "nodes:\n    a:\n" N_OK FK "    b:\n" N_OK FK,
-                     "nodes.b.uid", "same UID as nodes.a");
+        expect_error(f, "version: 1\n" NET_TEST "nodes:\n    a:\n" N_OK FK "    b:\n" N_OK FK, "nodes.b.uid",
+                     "same UID as nodes.a");
         expect_error(f, "version: 1\n" NET_TEST "nodes:\n  - a\n", "nodes", "must be a mapping");
         /* the store's own rules, mapped to YAML names: 40 items of 94 bytes can never fit a DATA */
-        expect_node_error(f,
-                          N_OK FK "        user_specific:\n"
-                                  "            200: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n"
-                                  "            201: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n",
-                          "nodes.test_node", "");
+        expect_node_error(
+                f,
+                N_OK FK
+                "        user_specific:\n"
+                "            200: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n"
+                "            201: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'\n",
+                "nodes.test_node", "");
 }
 
 static void test_network_and_file_errors(void **state) {
         Fixture *f = *state;
 
 #define NET(fields) "version: 1\nnetworks:\n    net:\n" fields "nodes:\n"
-#define KEYS                                                                                                 \
-        "        authentication_key: '0x0102030405060708090a0b0c0d0e0f10'\n"                                      \
+#define KEYS                                                                 \
+        "        authentication_key: '0x0102030405060708090a0b0c0d0e0f10'\n" \
         "        encryption_key: '0x100f0e0d0c0b0a090807060504030201'\n"
 
         expect_error(f, NET("        channel: 2\n" KEYS), "networks.net.address", "missing");
@@ -410,7 +425,8 @@ static void test_network_and_file_errors(void **state) {
         expect_error(f, NET("        address: 5\n" KEYS), "networks.net.channel", "missing");
         expect_error(f, NET("        address: 5\n        channel: 41\n" KEYS), "networks.net.channel",
                      "not a valid channel for profile 2.4G");
-        expect_error(f, NET("        address: 5\n        channel: 0\n" KEYS), "networks.net.channel", "range");
+        expect_error(f, NET("        address: 5\n        channel: 0\n" KEYS), "networks.net.channel",
+                     "range");
         expect_error(f, NET("        address: 5\n        channel: 2\n        profile: 6G\n" KEYS),
                      "networks.net.profile", "2.4G, SubG or 5GMesh");
         expect_error(f,
@@ -458,8 +474,9 @@ static void test_network_and_file_errors(void **state) {
         assert_non_null(strstr(err.message, "empty"));
 
         /* channel 41 is fine for Sub-GHz */
-        assert_int_equal(import(f, NET("        address: 5\n        channel: 41\n        profile: SubG\n" KEYS), NULL,
-                                &err),
+        assert_int_equal(import(f,
+                                NET("        address: 5\n        channel: 41\n        profile: SubG\n" KEYS),
+                                NULL, &err),
                          0);
         assert_int_equal(n_networks(f), 1);
 }
@@ -543,15 +560,15 @@ static void test_failure_leaves_db_unchanged(void **state) {
         StoreDevice d;
         char *good, *bad;
 
-        good = doc_with_nodes("    a:\n" N_OK FK "        node_id: 100\n"
-                              "    b:\n        network: test_network\n        method: 1\n        uid: 0x0b\n" FK
-                              "        node_id: 101\n");
+        good = doc_with_nodes(
+                "    a:\n" N_OK FK "        node_id: 100\n"
+                "    b:\n        network: test_network\n        method: 1\n        uid: 0x0b\n" FK
+                "        node_id: 101\n");
         assert_int_equal(import(f, good, NULL, &err), 0);
         assert_int_equal(n_devices(f), 2);
 
         /* updates a and b, adds a network and a node, then fails on the last node */
-        bad = strdup("version: 1\n" NET_TEST
-                     "    other:\n        address: 77\n        channel: 3\n" KEYS
+        bad = strdup("version: 1\n" NET_TEST "    other:\n        address: 77\n        channel: 3\n" KEYS
                      "nodes:\n"
                      "    a:\n" N_OK FK "        node_id: 200\n"
                      "    b:\n        network: test_network\n        method: 1\n        uid: 0x0b\n" FK
@@ -571,8 +588,7 @@ static void test_failure_leaves_db_unchanged(void **state) {
 
         /* an error found only by the database (address taken) also rolls back */
         free(bad);
-        bad = strdup("version: 1\n" NET_TEST
-                     "nodes:\n"
+        bad = strdup("version: 1\n" NET_TEST "nodes:\n"
                      "    a:\n" N_OK FK "        node_id: 300\n"
                      "    c:\n        network: test_network\n        method: 1\n        uid: 0x0c\n" FK
                      "        node_id: 101\n");
@@ -598,7 +614,9 @@ static void test_allow_unsecured(void **state) {
 
         /* explicitly "no" in the file contradicts a method-0 node */
         assert_true(asprintf(&yaml,
-                             "version: 1\n" NET_TEST "        allow_unsecured: no\nnodes:\n    insecure:\n%s", m0) > 0);
+                             "version: 1\n" NET_TEST
+                             "        allow_unsecured: no\nnodes:\n    insecure:\n%s",
+                             m0) > 0);
         assert_int_equal(import_full(f, yaml, true, false, NULL, &err), -EINVAL);
         assert_string_equal(err.path, "networks.test_network.allow_unsecured");
         assert_non_null(strstr(err.message, "nodes.insecure"));
@@ -607,25 +625,31 @@ static void test_allow_unsecured(void **state) {
 
         /* explicitly "yes": no warning needed */
         assert_true(asprintf(&yaml,
-                             "version: 1\n" NET_TEST "        allow_unsecured: yes\nnodes:\n    insecure:\n%s", m0) > 0);
+                             "version: 1\n" NET_TEST
+                             "        allow_unsecured: yes\nnodes:\n    insecure:\n%s",
+                             m0) > 0);
         assert_int_equal(import_full(f, yaml, true, false, &res, &err), 0);
         assert_int_equal(res.networks_made_unsecured, 0);
         assert_int_equal(f->n_warnings, 0);
         free(yaml);
 
         /* a network that exists only in the database is switched, with a warning */
-        assert_int_equal(import(f, "version: 1\nnetworks:\n    db_only:\n        address: 9\n        channel: 3\n" KEYS,
-                                NULL, &err),
-                         0);
+        assert_int_equal(
+                import(f,
+                       "version: 1\nnetworks:\n    db_only:\n        address: 9\n        channel: 3\n" KEYS,
+                       NULL, &err),
+                0);
         assert_int_equal(store_network_get(f->store, "db_only", &n), 0);
         assert_false(n.allow_unsecured);
-        assert_int_equal(import(f, "version: 1\nnodes:\n  m0:\n    network: db_only\n    method: 0\n    uid: 0x0f\n",
-                                NULL, &err),
-                         -EINVAL);
-        assert_int_equal(import_full(f,
-                                     "version: 1\nnodes:\n  m0:\n    network: db_only\n    method: 0\n    uid: 0x0f\n",
-                                     true, false, &res, &err),
-                         0);
+        assert_int_equal(
+                import(f, "version: 1\nnodes:\n  m0:\n    network: db_only\n    method: 0\n    uid: 0x0f\n",
+                       NULL, &err),
+                -EINVAL);
+        assert_int_equal(
+                import_full(
+                        f, "version: 1\nnodes:\n  m0:\n    network: db_only\n    method: 0\n    uid: 0x0f\n",
+                        true, false, &res, &err),
+                0);
         assert_int_equal(res.networks_made_unsecured, 1);
         assert_int_equal(res.devices_created, 1);
         assert_non_null(strstr(f->warnings, "'db_only'"));
@@ -646,8 +670,7 @@ static void test_dry_run(void **state) {
         assert_int_equal(n_networks(f), 0);
         assert_int_equal(n_devices(f), 0);
         /* and a dry run still finds errors only the database knows */
-        assert_int_equal(import_full(f, "version: 1\nnodes:\n    x:\n" N_OK FK,
-                                     false, true, &res, &err),
+        assert_int_equal(import_full(f, "version: 1\nnodes:\n    x:\n" N_OK FK, false, true, &res, &err),
                          -EINVAL);
         assert_string_equal(err.path, "nodes.x.network");
 }
@@ -659,8 +682,7 @@ static void test_anchors_and_merge_keys(void **state) {
         int r;
 
         r = import(f,
-                   "version: 1\n" NET_TEST
-                   "defaults: &defaults\n"
+                   "version: 1\n" NET_TEST "defaults: &defaults\n"
                    "    network: test_network\n"
                    "    method: 1\n"
                    "    factory_key: " FACTORY_KEY "\n"
@@ -686,9 +708,9 @@ static void test_anchors_and_merge_keys(void **state) {
         assert_int_equal(d.role, 0x02);
         assert_int_equal(d.node_address, 10);
         get_device(f, "02", &d);
-        assert_int_equal(d.role, 0x12);         /* explicit beats merged */
+        assert_int_equal(d.role, 0x12); /* explicit beats merged */
         assert_int_equal(d.node_address, 11);
-        assert_int_equal(d.n_user_items, 1);    /* merged from *first */
+        assert_int_equal(d.n_user_items, 1); /* merged from *first */
         assert_int_equal(d.user_items[0].integer, 1);
         get_device(f, "03", &d);
         assert_false(d.has_node_address);
@@ -697,10 +719,17 @@ static void test_anchors_and_merge_keys(void **state) {
 
 static void test_update_keeps_vendor_and_state(void **state) {
         Fixture *f = *state;
-        StoreVendor v = { .name = "acme", .key_update = STORE_KEY_SET, .key_kind = STORE_VENDOR_KEY_FACTORY,
-                          .enabled = true, .enroll_method = 1 };
-        StoreDevice d = { .uid = { 0x0a, 0x0b, 0x0c, 0x0d }, .uid_len = 4, .vendor = "acme",
-                          .network = "test_network", .method = 1, .factory_key_update = STORE_KEY_KEEP };
+        StoreVendor v = { .name = "acme",
+                          .key_update = STORE_KEY_SET,
+                          .key_kind = STORE_VENDOR_KEY_FACTORY,
+                          .enabled = true,
+                          .enroll_method = 1 };
+        StoreDevice d = { .uid = { 0x0a, 0x0b, 0x0c, 0x0d },
+                          .uid_len = 4,
+                          .vendor = "acme",
+                          .network = "test_network",
+                          .method = 1,
+                          .factory_key_update = STORE_KEY_KEEP };
         StoreError se = {};
         ImportResult res;
         ImportError err;
@@ -783,10 +812,10 @@ static void test_export_roundtrip(void **state) {
         int r;
 
         assert_int_equal(import_full(f, reference_v1, true, false, NULL, &err), 0);
-        char *extra = doc_with_nodes("    typed:\n        network: test_network\n        method: 1\n"
-                                     "        uid: 0x77\n" FK
-                                     "        node_role: 0x42\n        enabled: no\n"
-                                     "        user_specific: {128: 'yes', 129: true, 130: -3, 131: !!binary AP8=}\n");
+        char *extra = doc_with_nodes(
+                "    typed:\n        network: test_network\n        method: 1\n"
+                "        uid: 0x77\n" FK "        node_role: 0x42\n        enabled: no\n"
+                "        user_specific: {128: 'yes', 129: true, 130: -3, 131: !!binary AP8=}\n");
         assert_int_equal(import(f, extra, NULL, &err), 0);
         free(extra);
 

@@ -20,11 +20,11 @@ static char *json_of(const void *s, size_t n) {
         return buf;
 }
 
-#define assert_json_string(in, n, expected)                                                                  \
-        do {                                                                                                 \
-                char *_s = json_of((in), (n));                                                               \
-                assert_string_equal(_s, (expected));                                                         \
-                free(_s);                                                                                    \
+#define assert_json_string(in, n, expected)          \
+        do {                                         \
+                char *_s = json_of((in), (n));       \
+                assert_string_equal(_s, (expected)); \
+                free(_s);                            \
         } while (0)
 
 static void test_json_escaping(void **state) {
@@ -35,10 +35,10 @@ static void test_json_escaping(void **state) {
         assert_json_string("a\0b", 3, "\"a\\u0000b\"");
         assert_json_string("\xc3\xa9", 2, "\"\xc3\xa9\"");                  /* é kept */
         assert_json_string("\xf0\x9f\x98\x80", 4, "\"\xf0\x9f\x98\x80\"");  /* 4-byte UTF-8 kept */
-        assert_json_string("\xff", 1, "\"\\ufffd\"");                        /* not UTF-8 */
-        assert_json_string("\xc3", 1, "\"\\ufffd\"");                        /* truncated */
-        assert_json_string("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");             /* overlong */
-        assert_json_string("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");  /* surrogate */
+        assert_json_string("\xff", 1, "\"\\ufffd\"");                       /* not UTF-8 */
+        assert_json_string("\xc3", 1, "\"\\ufffd\"");                       /* truncated */
+        assert_json_string("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");            /* overlong */
+        assert_json_string("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
         assert_json_string("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
         assert_json_string("\xe2\x80\xa8x\xe2\x80\xa9", 7, "\"\\u2028x\\u2029\"");
 
@@ -123,9 +123,10 @@ static void test_json_structure(void **state) {
 
         s = render(false, doc_nested, &r);
         assert_int_equal(r, 0);
-        assert_string_equal(s, "{\"name\":\"n1\",\"neg\":-5,\"big\":18446744073709551615,\"ok\":true,\"none\":null,"
-                               "\"nul\":null,\"key\":\"01ab\",\"never\":null,\"t\":\"2023-11-14T22:13:20.123Z\","
-                               "\"list\":[1,{},[]]}\n");
+        assert_string_equal(
+                s, "{\"name\":\"n1\",\"neg\":-5,\"big\":18446744073709551615,\"ok\":true,\"none\":null,"
+                   "\"nul\":null,\"key\":\"01ab\",\"never\":null,\"t\":\"2023-11-14T22:13:20.123Z\","
+                   "\"list\":[1,{},[]]}\n");
         free(s);
 
         s = render(true, doc_nested, &r);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* YAML typing (PyYAML SafeLoader rules), the reference server's value conversions and the streaming walker. */
+/* YAML typing (PyYAML SafeLoader rules), the reference server's value conversions and the streaming walker.
+ */
 #include <stdio.h>
 
 #include "test-helpers.h"
@@ -21,24 +22,45 @@ static YNode mk(const char *value, bool plain, const char *tag) {
 }
 #define PLAIN(v)  mk((v), true, NULL)
 #define QUOTED(v) mk((v), false, NULL)
-#define BINARY "tag:yaml.org,2002:binary"
+#define BINARY    "tag:yaml.org,2002:binary"
 
 static void test_typing(void **state) {
         static const struct {
                 const char *v;
                 YType t;
         } plain[] = {
-                { "0x1012EE", YTYPE_INT },   { "0X10", YTYPE_STR },        { "010", YTYPE_INT },
-                { "08", YTYPE_STR },         { "0", YTYPE_INT },           { "-0x10", YTYPE_INT },
-                { "+12", YTYPE_INT },        { "1_000", YTYPE_INT },       { "0b101", YTYPE_INT },
-                { "1:30", YTYPE_INT },       { "1:60", YTYPE_STR },        { "0x", YTYPE_STR },
-                { "0x41 0xb1", YTYPE_STR },  { "yes", YTYPE_BOOL },        { "Yes", YTYPE_BOOL },
-                { "OFF", YTYPE_BOOL },       { "yEs", YTYPE_STR },         { "y", YTYPE_STR },
-                { "~", YTYPE_NULL },         { "", YTYPE_NULL },           { "Null", YTYPE_NULL },
-                { "1.5", YTYPE_FLOAT },      { "1.", YTYPE_FLOAT },        { ".5", YTYPE_FLOAT },
-                { "-.inf", YTYPE_FLOAT },    { ".NaN", YTYPE_FLOAT },      { "1.0e+3", YTYPE_FLOAT },
-                { "1e3", YTYPE_STR },        { "2024-01-02", YTYPE_TIMESTAMP }, { "2024-1-2T10:00:00Z", YTYPE_TIMESTAMP },
-                { "test_node", YTYPE_STR },  { "12:34:56:78", YTYPE_STR },
+                { "0x1012EE", YTYPE_INT },
+                { "0X10", YTYPE_STR },
+                { "010", YTYPE_INT },
+                { "08", YTYPE_STR },
+                { "0", YTYPE_INT },
+                { "-0x10", YTYPE_INT },
+                { "+12", YTYPE_INT },
+                { "1_000", YTYPE_INT },
+                { "0b101", YTYPE_INT },
+                { "1:30", YTYPE_INT },
+                { "1:60", YTYPE_STR },
+                { "0x", YTYPE_STR },
+                { "0x41 0xb1", YTYPE_STR },
+                { "yes", YTYPE_BOOL },
+                { "Yes", YTYPE_BOOL },
+                { "OFF", YTYPE_BOOL },
+                { "yEs", YTYPE_STR },
+                { "y", YTYPE_STR },
+                { "~", YTYPE_NULL },
+                { "", YTYPE_NULL },
+                { "Null", YTYPE_NULL },
+                { "1.5", YTYPE_FLOAT },
+                { "1.", YTYPE_FLOAT },
+                { ".5", YTYPE_FLOAT },
+                { "-.inf", YTYPE_FLOAT },
+                { ".NaN", YTYPE_FLOAT },
+                { "1.0e+3", YTYPE_FLOAT },
+                { "1e3", YTYPE_STR },
+                { "2024-01-02", YTYPE_TIMESTAMP },
+                { "2024-1-2T10:00:00Z", YTYPE_TIMESTAMP },
+                { "test_node", YTYPE_STR },
+                { "12:34:56:78", YTYPE_STR },
         };
         for (size_t i = 0; i < ELEMENTSOF(plain); i++) {
                 YNode n = PLAIN(plain[i].v);
@@ -94,8 +116,8 @@ static void test_yint(void **state) {
         check_yint("010", 0, false, "08");
         check_yint("0x_ff", 0, false, "ff");
         check_yint("340282366920938463463374607431768211455", 0, false, "ffffffffffffffffffffffffffffffff");
-        check_yint("0x0102030405060708090a0b0c0d0e0f100102030405060708090a0b0c0d0e0f",
-                   0, false, "0102030405060708090a0b0c0d0e0f100102030405060708090a0b0c0d0e0f");
+        check_yint("0x0102030405060708090a0b0c0d0e0f100102030405060708090a0b0c0d0e0f", 0, false,
+                   "0102030405060708090a0b0c0d0e0f100102030405060708090a0b0c0d0e0f");
         check_yint("0x", -EBADMSG, false, "");
         check_yint("09", -EBADMSG, false, "");
         check_yint("0xg", -EBADMSG, false, "");
@@ -130,12 +152,12 @@ static void check_bytes(YNode n, int want_r, const char *want_hex) {
 static void test_bytes(void **state) {
         /* the reference's hex rule */
         check_bytes(PLAIN("0x00 0x01 0X02"), 0, "000102");
-        check_bytes(QUOTED("0x000102"), 0, "000102");            /* a string keeps its leading zeros */
-        check_bytes(PLAIN("0x000102"), 0, "0102");               /* a plain 0x... is a YAML integer */
-        check_bytes(QUOTED("0x0x00 0x01"), 0, "0001");           /* repeated prefixes removed */
+        check_bytes(QUOTED("0x000102"), 0, "000102");  /* a string keeps its leading zeros */
+        check_bytes(PLAIN("0x000102"), 0, "0102");     /* a plain 0x... is a YAML integer */
+        check_bytes(QUOTED("0x0x00 0x01"), 0, "0001"); /* repeated prefixes removed */
         check_bytes(QUOTED("0X0A 0x0b\t0x0C"), 0, "0a0b0c");
-        check_bytes(QUOTED("0x0 1"), -EINVAL, "");               /* a blank inside a pair */
-        check_bytes(QUOTED("0x123"), -EINVAL, "");               /* odd number of digits */
+        check_bytes(QUOTED("0x0 1"), -EINVAL, ""); /* a blank inside a pair */
+        check_bytes(QUOTED("0x123"), -EINVAL, ""); /* odd number of digits */
         check_bytes(QUOTED("0xzz"), -EINVAL, "");
         check_bytes(QUOTED("0x"), 0, "");
         /* other strings are UTF-8 */
@@ -290,7 +312,10 @@ static void test_user_items(void **state) {
                 const char *v;
                 const char *word;
         } refused[] = {
-                { "1.5", "float" }, { "~", "null" }, { "2024-01-01", "date" }, { "9223372036854775808", "64-bit" },
+                { "1.5", "float" },
+                { "~", "null" },
+                { "2024-01-01", "date" },
+                { "9223372036854775808", "64-bit" },
         };
         for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
                 n = PLAIN(refused[i].v);
@@ -314,8 +339,10 @@ static int collect(const char *section, const YNode *key, const YNode *value, vo
         Seen *s = userdata;
         size_t l = strlen(s->log);
         snprintf(s->log + l, sizeof(s->log) - l, "%s/%s=%s@%u:%u;", section, key ? key->value : "-",
-                 value->kind == YNODE_SCALAR ? value->value : value->kind == YNODE_MAPPING ? "{}" : "[]", value->line,
-                 value->column);
+                 value->kind == YNODE_SCALAR    ? value->value
+                 : value->kind == YNODE_MAPPING ? "{}"
+                                                : "[]",
+                 value->line, value->column);
         return 0;
 }
 

@@ -160,13 +160,14 @@ static void test_precedence(void **state) {
         assert_int_equal(src, MASTER_KEY_SOURCE_CREDENTIAL);
 
         /* an explicit path wins over both */
-        assert_int_equal(master_key_load(path_in("explicit"), path_in("db/meshprov.db"), 0, k, NULL, &src), 0);
+        assert_int_equal(master_key_load(path_in("explicit"), path_in("db/meshprov.db"), 0, k, NULL, &src),
+                         0);
         assert_memory_equal(k, key_c, sizeof(k));
         assert_int_equal(src, MASTER_KEY_SOURCE_PATH);
 
         /* an explicit path that does not exist is an error, no fallback */
-        assert_int_equal(master_key_load(path_in("nope"), path_in("db/meshprov.db"), MASTER_KEY_CREATE, k, NULL,
-                                         NULL),
+        assert_int_equal(master_key_load(path_in("nope"), path_in("db/meshprov.db"), MASTER_KEY_CREATE, k,
+                                         NULL, NULL),
                          -ENOENT);
 
         /* a credentials directory without our credential falls through to the database directory */
