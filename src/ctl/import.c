@@ -1039,6 +1039,22 @@ static int walk(Importer *im, const void *buf, size_t len, int pass) {
 }
 
 static int check_unsecured(Importer *im) {
+        /* nodes may come before their network in the file: attach what was noted for networks found later */
+        for (size_t i = 0; i < im->n_unsecured;) {
+                ImportNetwork *n = network_find(im, im->unsecured[i].network);
+                if (!n) {
+                        i++;
+                        continue;
+                }
+                if (!n->needs_unsecured) {
+                        n->needs_unsecured = true;
+                        memcpy(n->unsecured_node, im->unsecured[i].node, sizeof(n->unsecured_node));
+                }
+                memmove(&im->unsecured[i], &im->unsecured[i + 1],
+                        (im->n_unsecured - i - 1) * sizeof(UnsecuredRef));
+                im->n_unsecured--;
+        }
+
         for (size_t i = 0; i < im->n_networks; i++) {
                 ImportNetwork *n = &im->networks[i];
                 if (n->needs_unsecured && n->has_allow_unsecured && !n->n.allow_unsecured) {

@@ -633,6 +633,15 @@ static void test_allow_unsecured(void **state) {
         assert_int_equal(f->n_warnings, 0);
         free(yaml);
 
+        /* the same with the nodes before the networks in the file */
+        assert_true(asprintf(&yaml,
+                             "version: 1\nnodes:\n    insecure:\n%s" NET_TEST
+                             "        allow_unsecured: no\n",
+                             m0) > 0);
+        assert_int_equal(import_full(f, yaml, true, false, NULL, &err), -EINVAL);
+        assert_string_equal(err.path, "networks.test_network.allow_unsecured");
+        free(yaml);
+
         /* a network that exists only in the database is switched, with a warning */
         assert_int_equal(
                 import(f,
@@ -657,6 +666,24 @@ static void test_allow_unsecured(void **state) {
         assert_true(n.allow_unsecured);
         /* its keys were kept */
         assert_memory_equal_hex(n.auth_key, PROV_KEY_SIZE, "0102030405060708090a0b0c0d0e0f10");
+}
+
+static void test_nodes_before_networks(void **state) {
+        Fixture *f = *state;
+        ImportResult res;
+        ImportError err;
+        StoreNetwork n;
+
+        assert_int_equal(import_full(f,
+                                     "nodes:\n    m0:\n        network: test_network\n        method: 0\n"
+                                     "        uid: 0x0f\n    m1:\n" N_OK FK "version: 1\n" NET_TEST,
+                                     true, false, &res, &err),
+                         0);
+        assert_int_equal(res.networks_created, 1);
+        assert_int_equal(res.devices_created, 2);
+        assert_int_equal(res.networks_made_unsecured, 1);
+        assert_int_equal(store_network_get(f->store, "test_network", &n), 0);
+        assert_true(n.allow_unsecured);
 }
 
 static void test_dry_run(void **state) {
@@ -890,6 +917,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_conversions, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failure_leaves_db_unchanged, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_allow_unsecured, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_nodes_before_networks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_anchors_and_merge_keys, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_update_keeps_vendor_and_state, setup, teardown),
