@@ -576,7 +576,8 @@ int manager_new(const char *config_path, Config *config, Manager **ret) {
         r = prov_engine_new(&m->engine_config, &m->lookup, &m->engine);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the provisioning engine: %m");
-        r = sd_event_add_time(m->event, &m->engine_timer, CLOCK_MONOTONIC, USEC_INFINITY, 0, on_engine_timer, m);
+        /* accuracy 1 us: 0 would mean sd-event's default of 250 ms, added to every route window */
+        r = sd_event_add_time(m->event, &m->engine_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, on_engine_timer, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the engine timer: %m");
         (void)sd_event_source_set_enabled(m->engine_timer, SD_EVENT_OFF);

@@ -255,7 +255,7 @@ static void mqtt_schedule_reconnect(Mqtt *m) {
         if (random_bytes(&jitter, sizeof(jitter)) >= 0 && delay > 1)
                 delay = delay / 2 + jitter % (delay / 2);
 
-        if (sd_event_add_time_relative(m->event, &m->reconnect_timer, CLOCK_MONOTONIC, delay, 0,
+        if (sd_event_add_time_relative(m->event, &m->reconnect_timer, CLOCK_MONOTONIC, delay, 10 * USEC_PER_MSEC,
                                        mqtt_on_reconnect, m) < 0)
                 log_error("Failed to schedule MQTT reconnect; the connection stays down.");
         else
@@ -329,7 +329,7 @@ int mqtt_new(sd_event *event, const MqttOptions *o, const MqttCallbacks *cb, voi
                         return r;
         }
 
-        r = sd_event_add_time_relative(event, &m->misc_timer, CLOCK_MONOTONIC, USEC_PER_SEC, 0, mqtt_on_misc, m);
+        r = sd_event_add_time_relative(event, &m->misc_timer, CLOCK_MONOTONIC, USEC_PER_SEC, 50 * USEC_PER_MSEC, mqtt_on_misc, m);
         if (r < 0)
                 return r;
         (void)sd_event_source_set_description(m->misc_timer, "mqtt-misc");
@@ -367,7 +367,7 @@ int mqtt_start(Mqtt *m) {
         if (m->reconnect_timer || m->io)
                 return 0;
         m->failures = 0;
-        int r = sd_event_add_time_relative(m->event, &m->reconnect_timer, CLOCK_MONOTONIC, 0, 0,
+        int r = sd_event_add_time_relative(m->event, &m->reconnect_timer, CLOCK_MONOTONIC, 0, 1,
                                            mqtt_on_reconnect, m);
         if (r < 0)
                 return r;
