@@ -75,6 +75,8 @@ class Broker:
         with open(conf, "w") as f:
             f.write(f"listener {self.port} 127.0.0.1\n")
             f.write("persistence false\n")
+            if os.geteuid() == 0:
+                f.write("user root\n")  # else mosquitto drops to its own user and can't read our 0700 files
             if "allow_anonymous" not in self.extra_conf:
                 f.write("allow_anonymous true\n")
             f.write(self.extra_conf)
@@ -236,11 +238,11 @@ def decode_params(plain):
 
 # ---------------------------------------------------------------- gateway side ----
 
-class TestGateway:
+class EmulatedGateway:
     """Publishes received_data like a Wirepas gateway and answers send_data requests."""
 
     def __init__(self, broker_port, gw_id, sink_id="sink0", network_address=0x123456,
-                 results=None):
+                 results=None, username=None, password=None):
         import paho.mqtt.client as mqtt
         self.gw_id = gw_id
         self.sink_id = sink_id
@@ -251,6 +253,8 @@ class TestGateway:
         self.lock = threading.Lock()
         self.client = mqtt.Client(client_id=f"test-gw-{gw_id}-{os.getpid()}", clean_session=True)
         self.client.on_message = self._on_message
+        if username:
+            self.client.username_pw_set(username, password)
         self.connected = threading.Event()
         self.client.on_connect = lambda c, u, f, rc: (c.subscribe(f"gw-request/send_data/{gw_id}/+", 1),
                                                       self.connected.set())

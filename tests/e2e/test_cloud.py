@@ -7,11 +7,12 @@ what comes back, then checks the audit log in the real SQLite file.
 
 import os
 import random
+import subprocess
 import time
 
 import pytest
 
-from meshprov_e2e import (Broker, Daemon, JoiningNode, NodeRejected, TestGateway, cleanup, wait_for,
+from meshprov_e2e import (Broker, Daemon, JoiningNode, EmulatedGateway, binary, cleanup, free_port, wait_for,
                           workdir)
 
 NET_KEY_ENC = bytes(range(0x10, 0x20))
@@ -43,7 +44,7 @@ def env():
     daemon.ctl("network", "add", "open", "--address", hex(OPEN_ADDR), "--channel", "5",
                "--enc-key", hexs(os.urandom(16)), "--auth-key", hexs(os.urandom(16)), "--allow-unsecured")
     daemon.start()
-    gw = TestGateway(broker.port, "gw-a")
+    gw = EmulatedGateway(broker.port, "gw-a")
     state = {"dir": d, "broker": broker, "daemon": daemon, "gw": gw}
     yield state
     state["gw"].close()
@@ -204,7 +205,7 @@ def test_repeated_start_same_answer(env):
 
 def test_one_start_through_two_gateways(env):
     daemon, gw = env["daemon"], env["gw"]
-    gw2 = TestGateway(env["broker"].port, "gw-b")
+    gw2 = EmulatedGateway(env["broker"].port, "gw-b")
     try:
         uid, key = rand_uid(), rand_key()
         add_device(daemon, uid, 1, key)
@@ -294,7 +295,7 @@ def test_broker_restart_mid_run(env):
     broker.start()
     wait_for(lambda: daemon.read_log().count("Connected to MQTT broker") > connects_before, 20,
              "the daemon to reconnect")
-    gw = TestGateway(broker.port, "gw-a")
+    gw = EmulatedGateway(broker.port, "gw-a")
     env["gw"] = gw
     uid, key = rand_uid(), rand_key()
     add_device(daemon, uid, 1, key)
@@ -303,3 +304,89 @@ def test_broker_restart_mid_run(env):
     gw.uplink(node.start(), source=0x1000f)
     res, _ = answer(gw, node, 0x1000f, since)
     assert res[0] == "data"
+
+
+def _make_tls_material(d):
+    """A CA and a server certificate for 127.0.0.1, made with the openssl CLI."""
+    def ossl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    ca_key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
+    key, csr, crt = os.path.join(d, "srv.key"), os.path.join(d, "srv.csr"), os.path.join(d, "srv.pem")
+    ext = os.path.join(d, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2",
+         "-subj", "/CN=meshprov test CA")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=localhost")
+    ossl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", crt, "-days", "2",
+         "-extfile", ext)
+    return ca, crt, key
+
+
+def test_tls_and_credentials():
+    d = workdir("tls")
+    try:
+        ca, crt, key = _make_tls_material(d)
+        pwfile = os.path.join(d, "passwd")
+        open(pwfile, "w").close()
+        subprocess.run(["mosquitto_passwd", "-b", pwfile, "prov", "s3cret"], check=True)
+        plain_port = free_port()
+        broker = Broker(d, extra_conf=(f"allow_anonymous false\npassword_file {pwfile}\n"
+                                       f"certfile {crt}\nkeyfile {key}\ncafile {ca}\n"
+                                       f"listener {plain_port} 127.0.0.1\n")).start()
+        daemon = Daemon(d, broker_port=None)
+        daemon.extra_conf = (f"[Mqtt]\nHost=127.0.0.1\nPort={broker.port}\nTLS=yes\nCAFile={ca}\n"
+                             "Username=prov\nPassword=s3cret\nReconnectMinSec=200ms\nReconnectMaxSec=1s\n")
+        daemon.ctl("network", "add", "net1", "--address", hex(NET_ADDR), "--channel", str(CHANNEL),
+                   "--enc-key", hexs(NET_KEY_ENC), "--auth-key", hexs(NET_KEY_AUTH))
+        uid, k = rand_uid(), rand_key()
+        add_device(daemon, uid, 1, k)
+        daemon.start(wait_ready=False)
+        wait_for(lambda: daemon.alive() and "Connected to MQTT broker" in daemon.read_log(), 15,
+                 "a TLS connection with credentials")
+        assert "s3cret" not in daemon.read_log()
+        # The gateway side uses the plain listener of the same broker (same credentials).
+        gw = EmulatedGateway(plain_port, "gw-tls", username="prov", password="s3cret")
+        try:
+            node = JoiningNode(uid, 1, k)
+            gw.uplink(node.start(), source=0x20001)
+            res, _ = answer(gw, node, 0x20001, 0)
+            assert res[0] == "data"
+        finally:
+            gw.close()
+        assert daemon.stop() == 0
+        broker.stop()
+    finally:
+        cleanup(d)
+
+
+def test_container_style_environment_without_config_file():
+    """No configuration file at all: defaults plus the reference server's environment variable names."""
+    d = workdir("env")
+    try:
+        broker = Broker(d).start()
+        daemon = Daemon(d, env={"MESHPROV_DB": os.path.join(d, "meshprov.db"),
+                                "WM_SERVICES_MQTT_HOSTNAME": "127.0.0.1",
+                                "WM_SERVICES_MQTT_PORT": str(broker.port),
+                                "WM_SERVICES_MQTT_INSECURE": "true",
+                                "MESHPROV_LOG_LEVEL": "info"})
+        daemon.ctl("network", "add", "net1", "--address", hex(NET_ADDR), "--channel", str(CHANNEL),
+                   "--enc-key", hexs(NET_KEY_ENC), "--auth-key", hexs(NET_KEY_AUTH))
+        uid, k = rand_uid(), rand_key()
+        add_device(daemon, uid, 1, k)
+        daemon.proc = subprocess.Popen([binary("meshprovd")], stdout=open(daemon.log, "a"),
+                                       stderr=subprocess.STDOUT, env=daemon.env)
+        wait_for(lambda: daemon.alive() and "Connected to MQTT broker" in daemon.read_log(), 15,
+                 "the daemon to connect using only environment variables")
+        gw = EmulatedGateway(broker.port, "gw-env")
+        try:
+            node = JoiningNode(uid, 1, k)
+            gw.uplink(node.start(), source=0x20002)
+            res, _ = answer(gw, node, 0x20002, 0)
+            assert res[0] == "data"
+        finally:
+            gw.close()
+        assert daemon.stop() == 0
+        broker.stop()
+    finally:
+        cleanup(d)
