@@ -42,6 +42,10 @@
 #define SINK_FRAME_MAX           (3u + SINK_FRAME_PAYLOAD_MAX + 2u)
 #define SINKS_MAX                16u
 #define SINK_DEVICE_FRAME_MAX    128u   /* what a sink itself accepts: ~126 bytes + CRC (the simulator) */
+#define SINK_TX_QUEUE_MAX        256u   /* downlinks waiting per sink behind the ones in flight */
+#define SINK_POLL_BURST_MAX      30u    /* indications taken in one poll cycle (as c-mesh-api) */
+#define SINK_STALE_FRAMES_MAX    50u    /* mismatched frames skipped while waiting for one confirm */
+#define SINK_ECHO_RESENDS_MAX    3u     /* re-sends of one request after SDK16 CRC-error echoes */
 
 /* Engine. */
 #define PROV_ACTIONS_MAX         8u
@@ -71,6 +75,25 @@
 #define MGMT_REQUEST_MAX         (16u << 20)
 #define MGMT_BULK_ITEMS_MAX      20000u
 #define MGMT_PAGE_MAX            1000u
+/* MQTT messages up to this size are handed to the API, so that a request over MGMT_REQUEST_MAX still gets a
+ * TOO_LARGE answer (libmosquitto has read it whole anyway); larger ones are dropped by the MQTT adapter. */
+#define MGMT_MESSAGE_IN_MAX      (64u << 20)
+#define MGMT_UNPACK_MEMORY_MAX   (64u << 20)  /* heap protobuf-c may use to unpack one request or response */
+#define MGMT_RESPONSE_MAX        (32u << 20)  /* one encoded response (meshprovctl refuses larger ones) */
+#define MGMT_REQUEST_ID_MAX      128u         /* request_id: printable ASCII */
+#define MGMT_BATCH_ID_MAX        64u          /* staged bulk upload id: printable ASCII */
+#define MGMT_ITEM_ERRORS_MAX     16u          /* per-item errors listed in one answer */
+#define MGMT_STAGED_ITEMS_MAX    IMPORT_NODES_MAX /* devices + networks in one staged bulk upload */
+#define MGMT_STAGED_BYTES_MAX    (256u << 20) /* request bytes kept for one staged bulk upload */
+#define MGMT_STAGED_IDLE_SEC     120u         /* a staged upload without a new chunk for this long is dropped */
+#define MGMT_EVENT_MAX           2048u        /* one encoded provisioning event */
+#define MGMT_STATUS_MAX          16384u       /* one encoded status */
+#define MGMT_FINGERPRINT_MAX_LEN 64u          /* key fingerprints in answers */
+#define MGMT_RESULT_MAX_LEN      31u          /* audit result names ("not_authorized") */
+#define MGMT_DETAIL_MAX_LEN      127u         /* audit detail text */
+#define MGMT_STATUS_STRING_MAX   256u         /* broker host, sink device path, version in the status */
+#define MGMT_STATS_RESULTS_MAX   64u          /* distinct results counted in one stats answer */
+#define MGMT_STATS_ROUTES_MAX    256u         /* gateway/sink pairs listed in one stats answer */
 
 /* meshprovctl import of wm-provisioning YAML (IMPORT_FILE_MAX above bounds the file). */
 #define IMPORT_DEPTH_MAX          16u      /* nesting of YAML sequences and mappings */
