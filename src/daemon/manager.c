@@ -87,7 +87,11 @@ static void manager_send(Manager *m, const ProvDownlink *d) {
                         r = -ENOTCONN;
                 break;
         case PROV_BEARER_UART:
-                r = -EOPNOTSUPP; /* sinks are wired in by the gateway-mode bearer */
+                if (m->sinks)
+                        r = sinks_send(m->sinks, d->route.sink, d->destination_address, d->src_ep, d->dst_ep,
+                                       d->payload, d->payload_len, d->id);
+                else
+                        r = -ENOTCONN;
                 break;
         case _PROV_BEARER_MAX:
         case _PROV_BEARER_INVALID:
@@ -368,6 +372,7 @@ static void manager_stop_mqtt(Manager *m) {
 void manager_format_status(Manager *m, char *buf, size_t size) {
         ProvEngineStats es;
         char mq[96] = "";
+        char sk[160] = "";
 
         prov_engine_get_stats(m->engine, &es);
         if (m->mqtt) {
@@ -377,9 +382,14 @@ void manager_format_status(Manager *m, char *buf, size_t size) {
                 snprintf(mq, sizeof(mq), ", broker %s, %" PRIu64 " gateway(s) online",
                          mqtt_is_connected(m->mqtt) ? "connected" : "disconnected", gs.gateways_online);
         }
+        if (sinks_count(m->sinks) > 0) {
+                char list[128];
+                sinks_format_status(m->sinks, list, sizeof(list));
+                snprintf(sk, sizeof(sk), ", sinks: %s", list);
+        }
         snprintf(buf, size,
-                 "%" PRIu64 " provisioned, %" PRIu64 " refused, %" PRIu64 " session(s) live%s",
-                 es.acks, es.nacks[0] + es.nacks[1] + es.nacks[2] + es.nacks[3], es.sessions_live, mq);
+                 "%" PRIu64 " provisioned, %" PRIu64 " refused, %" PRIu64 " session(s) live%s%s",
+                 es.acks, es.nacks[0] + es.nacks[1] + es.nacks[2] + es.nacks[3], es.sessions_live, mq, sk);
 }
 
 static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -595,6 +605,11 @@ int manager_new(const char *config_path, Config *config, Manager **ret) {
         if (r < 0)
                 return r;
 
+        /* gateway mode: the UART sinks (a sink that is not there yet is a state, not a failure) */
+        r = sinks_new(m, &m->sinks);
+        if (r < 0)
+                return r;
+
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -605,6 +620,7 @@ Manager *manager_free(Manager *m) {
         if (m->store)
                 (void)audit_queue_flush(&m->audit);
         manager_stop_mqtt(m);
+        m->sinks = sinks_free(m->sinks);
         m->engine_timer = sd_event_source_disable_unref(m->engine_timer);
         m->audit_flush = sd_event_source_disable_unref(m->audit_flush);
         m->prune_timer = sd_event_source_disable_unref(m->prune_timer);

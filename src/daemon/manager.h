@@ -14,6 +14,7 @@
 #include "mqtt.h"
 #include "prov-engine.h"
 #include "ratelimit.h"
+#include "sinks.h"
 #include "store.h"
 
 typedef struct Manager Manager;
@@ -45,6 +46,7 @@ struct Manager {
 
         Mqtt *mqtt;
         GwBearer *gw;
+        Sinks *sinks;            /* gateway mode: the [Sink] links (sinks.c) */
 
         /* downlink results that could not be fed to the engine while its actions were being executed */
         struct {
