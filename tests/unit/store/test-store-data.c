@@ -165,8 +165,8 @@ static void test_damaged_rows_are_ebadmsg(void **state) {
                 "UPDATE devices SET user_items = x'0101800202c328'",
                 "UPDATE devices SET user_items = 'text'",
                 /* keys: flipped byte, truncated, not a blob */
-                "UPDATE devices SET factory_key = substr(factory_key, 1, 20) || x'00' || "
-                "substr(factory_key, 22)",
+                ("UPDATE devices SET factory_key = substr(factory_key, 1, 20) || x'00' || "
+                 "substr(factory_key, 22)"),
                 "UPDATE devices SET factory_key = substr(factory_key, 1, 40)",
                 "UPDATE devices SET factory_key = 7",
                 /* values out of range */
