@@ -314,3 +314,35 @@ StoreVendorKeyKind store_vendor_key_kind_from_string(const char *s);
 const char *store_enroll_kind_to_string(StoreEnrollKind k); /* "none", "uid-prefix", "authenticator" */
 StoreEnrollKind store_enroll_kind_from_string(const char *s);
 bool store_name_valid(const char *name);
+
+/* ---- statistics (store-stats.c): audit log counts for the management API and meshprovctl ---- */
+
+#define STORE_STATS_RESULTS_MAX 64u /* distinct result names counted one by one; the rest are "other" */
+#define STORE_STATS_NACK_MAX    256u
+
+typedef struct StoreAuditStats {
+        uint64_t total;
+        uint64_t by_kind[_STORE_EVENT_KIND_MAX];
+        uint64_t by_nack_reason[STORE_STATS_NACK_MAX]; /* indexed by the NACK reason byte */
+        size_t n_results;                              /* most frequent first */
+        struct {
+                char name[32];
+                uint64_t count;
+        } results[STORE_STATS_RESULTS_MAX];
+        uint64_t results_other; /* events whose result is not among those listed */
+} StoreAuditStats;
+
+typedef struct StoreRouteStats {
+        char gateway[GW_ID_MAX_LEN + 1]; /* "" for the UART bearer */
+        char sink[SINK_ID_MAX_LEN + 1];
+        uint64_t starts, data, acks, nacks, events;
+} StoreRouteStats;
+typedef int (*StoreRouteStatsCb)(const StoreRouteStats *r, void *userdata); /* <0 stops and is returned */
+
+/* Counts of the audit events with since <= time < until (0 = open end), per kind, NACK reason and result.
+ * Aggregates over the time index (or the whole table when both ends are open). */
+int store_audit_stats(Store *s, usec_t since, usec_t until, StoreAuditStats *ret);
+/* Per gateway and sink in the same range, busiest first, at most `limit` (0: all) routes. Returns the number
+ * of routes passed to cb. */
+int store_audit_route_stats(Store *s, usec_t since, usec_t until, unsigned limit, StoreRouteStatsCb cb,
+                            void *userdata);
