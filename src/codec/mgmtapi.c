@@ -1853,48 +1853,50 @@ void mgmt_response_init(MgmtResponse *r, MgmtOp op, const char *id) {
 }
 
 void mgmt_response_done(MgmtResponse *r) {
+        char id[sizeof(r->id)];
+
         if (!r)
                 return;
-        if (r->error.code == MGMT_OK)
-                switch (r->op) {
-                case MGMT_OP_NETWORK_LIST:
-                        free(r->networks.items);
-                        break;
-                case MGMT_OP_VENDOR_LIST:
-                        free(r->vendors.items);
-                        break;
-                case MGMT_OP_DEVICE_LIST:
-                        free(r->devices.items);
-                        break;
-                case MGMT_OP_DEVICE_HISTORY:
-                        free(r->history.device);
-                        free(r->history.items);
-                        break;
-                case MGMT_OP_AUDIT_QUERY:
-                        free(r->events.items);
-                        break;
-                case MGMT_OP_STATS:
-                        free(r->stats.routes);
-                        break;
-                case MGMT_OP_NETWORK_PUT:
-                case MGMT_OP_NETWORK_GET:
-                case MGMT_OP_NETWORK_DELETE:
-                case MGMT_OP_VENDOR_PUT:
-                case MGMT_OP_VENDOR_GET:
-                case MGMT_OP_VENDOR_DELETE:
-                case MGMT_OP_DEVICE_PUT:
-                case MGMT_OP_DEVICE_GET:
-                case MGMT_OP_DEVICE_DELETE:
-                case MGMT_OP_DEVICE_COUNT:
-                case MGMT_OP_DEVICE_BULK_PUT:
-                case MGMT_OP_DEVICE_ENABLE:
-                case MGMT_OP_DEVICE_DISABLE:
-                case MGMT_OP_STATUS:
-                case _MGMT_OP_MAX:
-                case _MGMT_OP_INVALID:
-                        break;
-                }
-        mgmt_response_init(r, r->op, r->id);
+        switch (r->op) { /* the union is zero where no body was filled */
+        case MGMT_OP_NETWORK_LIST:
+                free(r->networks.items);
+                break;
+        case MGMT_OP_VENDOR_LIST:
+                free(r->vendors.items);
+                break;
+        case MGMT_OP_DEVICE_LIST:
+                free(r->devices.items);
+                break;
+        case MGMT_OP_DEVICE_HISTORY:
+                free(r->history.device);
+                free(r->history.items);
+                break;
+        case MGMT_OP_AUDIT_QUERY:
+                free(r->events.items);
+                break;
+        case MGMT_OP_STATS:
+                free(r->stats.routes);
+                break;
+        case MGMT_OP_NETWORK_PUT:
+        case MGMT_OP_NETWORK_GET:
+        case MGMT_OP_NETWORK_DELETE:
+        case MGMT_OP_VENDOR_PUT:
+        case MGMT_OP_VENDOR_GET:
+        case MGMT_OP_VENDOR_DELETE:
+        case MGMT_OP_DEVICE_PUT:
+        case MGMT_OP_DEVICE_GET:
+        case MGMT_OP_DEVICE_DELETE:
+        case MGMT_OP_DEVICE_COUNT:
+        case MGMT_OP_DEVICE_BULK_PUT:
+        case MGMT_OP_DEVICE_ENABLE:
+        case MGMT_OP_DEVICE_DISABLE:
+        case MGMT_OP_STATUS:
+        case _MGMT_OP_MAX:
+        case _MGMT_OP_INVALID:
+                break;
+        }
+        memcpy(id, r->id, sizeof(id));
+        mgmt_response_init(r, r->op, id);
 }
 
 MgmtResponse *mgmt_response_free(MgmtResponse *r) {

@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "api.h"
 #include "fileio.h"
 #include "hex.h"
 #include "limits.h"
@@ -118,6 +119,9 @@ static void manager_execute(Manager *m, const ProvActionList *actions) {
                         log_record(m, &a->record);
                         audit_event_from_record(&a->record, realtime, &ev);
                         audit_queue_push(&m->audit, &ev);
+                        /* management API: the live event (best effort, never blocks) */
+                        if (m->api)
+                                api_on_record(m->api, &a->record, realtime);
                         break;
                 }
                 case _PROV_ACTION_TYPE_MAX:
@@ -247,11 +251,15 @@ static void on_mqtt_connect(Mqtt *mq, void *userdata) {
         Manager *m = userdata;
         if (m->gw)
                 gwbearer_on_connect(m->gw);
+        if (m->api) /* management API: subscribe, publish the retained status */
+                api_on_connect(m->api);
 }
 
 static void on_mqtt_message(Mqtt *mq, const char *topic, const uint8_t *payload, size_t len, void *userdata) {
         Manager *m = userdata;
         if (m->gw && gwbearer_on_message(m->gw, topic, payload, len))
+                return;
+        if (m->api && api_on_message(m->api, topic, payload, len)) /* management API requests */
                 return;
         log_debug("Ignoring MQTT message on an unexpected topic.");
 }
@@ -338,6 +346,20 @@ static int manager_start_mqtt(Manager *m) {
                 .on_connect = on_mqtt_connect,
                 .on_message = on_mqtt_message,
         };
+        /* management API: created before the client, whose last will is the API's offline status; oversized
+         * requests are let through to it so that they get a TOO_LARGE answer */
+        if (c->api.enabled) {
+                r = api_new(m, &m->api);
+                if (r < 0) {
+                        if (password)
+                                explicit_bzero_safe(password, strlen(password));
+                        return log_error_errno(r, "Failed to set up the management API: %m");
+                }
+                api_get_will(m->api, &o.will_topic, &o.will_payload, &o.will_len);
+                o.will_qos = 1;
+                o.will_retain = true;
+                o.max_payload = MGMT_MESSAGE_IN_MAX;
+        }
         r = mqtt_new(m->event, &o, &cb, m, &m->mqtt);
         if (password)
                 explicit_bzero_safe(password, strlen(password));
@@ -355,15 +377,19 @@ static int manager_start_mqtt(Manager *m) {
         r = mqtt_start(m->mqtt);
         if (r < 0)
                 return log_error_errno(r, "Failed to start connecting to the MQTT broker: %m");
-        log_info("Cloud bearer on: broker %s:%u (TLS %s), gateway API %s.", c->mqtt.host, conf_mqtt_port(c),
-                 yes_no(c->mqtt.tls), c->mqtt.gateway_api ? "on" : "off");
+        log_info("Cloud bearer on: broker %s:%u (TLS %s), gateway API %s, management API %s%s%s.", c->mqtt.host,
+                 conf_mqtt_port(c), yes_no(c->mqtt.tls), c->mqtt.gateway_api ? "on" : "off",
+                 m->api ? "on as meshprov/v1/" : "off", m->api ? c->api.instance_id : "", m->api ? "/" : "");
         return 0;
 }
 
 static void manager_stop_mqtt(Manager *m) {
+        if (m->api) /* management API: the retained offline status, before the clean disconnect */
+                api_stop(m->api);
         if (m->mqtt)
                 (void)mqtt_shutdown(m->mqtt, 2 * USEC_PER_SEC);
         m->gw = gwbearer_free(m->gw);
+        m->api = api_free(m->api);
         m->mqtt = mqtt_free(m->mqtt);
 }
 
@@ -390,6 +416,34 @@ void manager_format_status(Manager *m, char *buf, size_t size) {
         snprintf(buf, size,
                  "%" PRIu64 " provisioned, %" PRIu64 " refused, %" PRIu64 " session(s) live%s%s",
                  es.acks, es.nacks[0] + es.nacks[1] + es.nacks[2] + es.nacks[3], es.sessions_live, mq, sk);
+}
+
+/* management API: the status snapshot */
+void manager_get_status(Manager *m, ManagerStatus *ret) {
+        *ret = (ManagerStatus){ .uptime = usec_sub(now(CLOCK_MONOTONIC), m->started), .counters = m->counters };
+        prov_engine_get_stats(m->engine, &ret->engine);
+        if (m->mqtt) {
+                snprintf(ret->broker_host, sizeof(ret->broker_host), "%s", mqtt_host(m->mqtt));
+                ret->broker_connected = mqtt_is_connected(m->mqtt);
+        }
+        if (m->gw) {
+                GwBearerStats gs;
+                gwbearer_get_stats(m->gw, &gs);
+                ret->gateway_api = true;
+                ret->gateways_online = gs.gateways_online;
+        }
+        for (size_t i = 0; i < sinks_count(m->sinks) && i < ELEMENTSOF(ret->sinks); i++) {
+                SinkLink *l = sinks_get(m->sinks, i);
+                ManagerSinkStatus *k = &ret->sinks[ret->n_sinks];
+                if (!l)
+                        continue;
+                snprintf(k->name, sizeof(k->name), "%s", strempty(sink_link_name(l)));
+                if (i < m->config->n_sinks)
+                        snprintf(k->device, sizeof(k->device), "%s", strempty(m->config->sinks[i].device));
+                k->online = sink_link_state(l) == SINK_LINK_UP;
+                snprintf(k->state, sizeof(k->state), "%s", strempty(sink_link_state_to_string(sink_link_state(l))));
+                ret->n_sinks++;
+        }
 }
 
 static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -428,7 +482,10 @@ static bool mqtt_settings_differ(const Config *a, const Config *b) {
                !streq_null(a->mqtt.password, b->mqtt.password) ||
                !streq_null(a->mqtt.password_file, b->mqtt.password_file) ||
                !streq_null(a->mqtt.client_id, b->mqtt.client_id) || a->mqtt.keepalive != b->mqtt.keepalive ||
-               a->mqtt.gateway_api != b->mqtt.gateway_api;
+               a->mqtt.gateway_api != b->mqtt.gateway_api ||
+               /* management API: its topics and last will belong to the connection */
+               a->api.enabled != b->api.enabled || !streq_null(a->api.instance_id, b->api.instance_id) ||
+               a->api.events != b->api.events || a->api.status_interval != b->api.status_interval;
 }
 
 static void manager_reload(Manager *m) {

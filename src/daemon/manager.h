@@ -18,6 +18,7 @@
 #include "store.h"
 
 typedef struct Manager Manager;
+typedef struct Api Api; /* management API (api.c) */
 
 /* Hooks for the bearers and the API that live in their own files (sinks.c, api.c). */
 typedef struct ManagerCounters {
@@ -47,6 +48,7 @@ struct Manager {
         Mqtt *mqtt;
         GwBearer *gw;
         Sinks *sinks;            /* gateway mode: the [Sink] links (sinks.c) */
+        Api *api;                /* [Api] Enabled=yes: lives with the MQTT client (api.c) */
 
         /* downlink results that could not be fed to the engine while its actions were being executed */
         struct {
@@ -75,3 +77,27 @@ void manager_send_result(Manager *m, uint64_t downlink_id, int error, const char
 
 /* One-line summary for STATUS= and logs. */
 void manager_format_status(Manager *m, char *buf, size_t size);
+
+/* ---- status snapshot (management API) ---- */
+
+typedef struct ManagerSinkStatus {
+        char name[SINK_ID_MAX_LEN + 1];
+        char device[MGMT_STATUS_STRING_MAX + 1];
+        bool online;
+        char state[32];
+} ManagerSinkStatus;
+
+typedef struct ManagerStatus {
+        usec_t uptime;
+        char broker_host[MGMT_STATUS_STRING_MAX + 1]; /* "" without a broker */
+        bool broker_connected;
+        bool gateway_api;
+        uint64_t gateways_online;
+        size_t n_sinks;
+        ManagerSinkStatus sinks[SINKS_MAX];
+        ProvEngineStats engine;
+        ManagerCounters counters;
+} ManagerStatus;
+
+/* What the bearers and the engine are doing now, for the API's status and stats answers. */
+void manager_get_status(Manager *m, ManagerStatus *ret);
