@@ -1279,6 +1279,9 @@ static int bulk_from_pb(const Check *c, const PbBulkPut *p, MgmtBulkPut *b) {
                 return r;
         b->seq = p->seq;
         b->last = p->last;
+        b->abort = p->has_abort && p->abort;
+        if (b->abort && !b->batch[0])
+                return fail(c, MGMT_INVALID, "batch", "abort names the batch to drop");
         if (!b->batch[0] && (!b->last || b->seq != 0))
                 return fail(c, MGMT_INVALID, "batch", "chunks (seq, last = false) belong to a named batch");
         return 0;
@@ -1671,6 +1674,8 @@ static PbBulkPut *bulk_to_pb(Arena *a, const MgmtBulkPut *b) {
         p->seq = b->seq;
         p->has_last = true;
         p->last = b->last;
+        p->has_abort = b->abort;
+        p->abort = b->abort;
         return p;
 }
 

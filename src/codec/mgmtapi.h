@@ -330,6 +330,7 @@ typedef struct MgmtBulkPut {
         char batch[MGMT_BATCH_ID_MAX + 1]; /* "" the request is the whole batch */
         uint32_t seq;
         bool last;
+        bool abort; /* drop the staged batch */
 } MgmtBulkPut;
 
 typedef struct MgmtRequest {

@@ -934,6 +934,14 @@ static int op_bulk(Api *a, const MgmtRequest *q, const uint8_t *payload, size_t 
                 return bulk_apply(a, NULL, q, resp);
         }
 
+        if (bp->abort) {
+                if (a->batch && streq(a->batch->id, bp->batch)) {
+                        log_info("Management API: staged bulk upload '%s' aborted by the client.",
+                                 a->batch->id);
+                        api_drop_batch(a);
+                }
+                return 0;
+        }
         if (a->batch && !streq(a->batch->id, bp->batch)) {
                 if (usec_sub(t, a->batch->last_activity) < MGMT_STAGED_IDLE_SEC * USEC_PER_SEC)
                         return mgmt_error_set(&resp->error, MGMT_BUSY, "batch",

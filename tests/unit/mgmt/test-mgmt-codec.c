@@ -368,6 +368,16 @@ static void test_bulk(void **state) {
         net.network.channel = 7;
         b->bulk.batch[0] = '\0';
         assert_refused(b, MGMT_INVALID, "batch");
+
+        /* abort names the batch it drops */
+        b->bulk.abort = true;
+        b->bulk.last = true;
+        b->bulk.seq = 0;
+        assert_refused(b, MGMT_INVALID, "batch");
+        strcpy(b->bulk.batch, "import-7");
+        assert_int_equal(roundtrip(b, &q, &e), 0);
+        assert_true(q->bulk.abort);
+        assert_string_equal(q->bulk.batch, "import-7");
 }
 
 static void test_bulk_caps(void **state) {
