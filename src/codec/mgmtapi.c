@@ -237,7 +237,8 @@ static int code_errno(MgmtCode code) {
         return -EINVAL;
 }
 
-static void error_vset(MgmtError *e, MgmtCode code, const char *field, const char *format, va_list ap) {
+_printf_(4, 0) static void error_vset(MgmtError *e, MgmtCode code, const char *field, const char *format,
+                                      va_list ap) {
         e->code = code;
         snprintf(e->field, sizeof(e->field), "%s", strempty(field));
         (void)vsnprintf(e->message, sizeof(e->message), format, ap);
