@@ -128,6 +128,8 @@ struct SinkLink {
         Downlink *dl;       /* OP_DATA_TX */
         unsigned poll_taken;
         unsigned silent;    /* timeouts since the last frame with a good CRC */
+        bool broken;        /* a broken frame cut the wait short: that was the answer */
+        usec_t last_rx;     /* when the last byte came */
         usec_t poll_due;
 
         /* settings */
@@ -195,12 +197,14 @@ void sink_link_options_default(SinkLinkOptions *o) {
                 .request_retries = 2,
                 .poll_interval = 20 * USEC_PER_MSEC,
                 .reopen_min = 100 * USEC_PER_MSEC,
-                .reopen_max = 10 * USEC_PER_SEC,
+                .reopen_max = 5 * USEC_PER_SEC,
                 .tx_backoff_min = 50 * USEC_PER_MSEC,
                 .tx_backoff_max = 2 * USEC_PER_SEC,
                 .tx_attempts = 8,
                 .tx_indication_timeout = 10 * USEC_PER_SEC,
+                .tx_uncertain_timeout = 2 * USEC_PER_SEC,
                 .downlink_max_age = 60 * USEC_PER_SEC,
+                .frame_gap_timeout = 50 * USEC_PER_MSEC,
         };
 }
 
@@ -234,6 +238,10 @@ static usec_t backoff(usec_t min, usec_t max, unsigned attempts) {
         for (unsigned i = 1; i < attempts && d < max; i++)
                 d *= 2;
         return MIN(d, max);
+}
+
+static bool link_partial_frame(const SinkLink *l) {
+        return l->dec.synced && !l->dec.discarding && (l->dec.len > 0 || l->dec.escape);
 }
 
 /* ---- downlinks ---- */
@@ -400,10 +408,21 @@ static int link_write_raw(SinkLink *l, const uint8_t *raw, size_t len) {
         return 0;
 }
 
+/* Waits request_timeout for the next frame of the exchange. */
+static void link_wait(SinkLink *l, usec_t t) {
+        l->deadline = usec_add(t, l->o.request_timeout);
+        l->broken = false;
+}
+
 /* Starts a request exchange: a new frame id, written now, confirm due by request_timeout. */
 static int link_request(SinkLink *l, Op op, SinkMsg *m, usec_t t) {
         int n;
 
+        /* the device says nothing unasked: whatever half frame is pending now is line noise */
+        if (link_partial_frame(l)) {
+                sink_frame_decoder_reset(&l->dec);
+                l->stats.noise++;
+        }
         m->frame_id = l->next_frame_id++;
         n = sinkmsg_encode(m, l->req, sizeof(l->req));
         if (n < 0)
@@ -414,7 +433,7 @@ static int link_request(SinkLink *l, Op op, SinkMsg *m, usec_t t) {
         l->attempts = 1;
         l->echoes = 0;
         l->stale_run = 0;
-        l->deadline = usec_add(t, l->o.request_timeout);
+        link_wait(l, t);
         l->stats.requests++;
         return link_write_raw(l, l->req, l->req_len);
 }
@@ -427,7 +446,7 @@ static void link_resend(SinkLink *l, bool new_frame_id, usec_t t) {
         } else
                 l->echoes++;
         l->stale_run = 0;
-        l->deadline = usec_add(t, l->o.request_timeout);
+        link_wait(l, t);
         l->stats.requests++;
         l->stats.retries++;
         (void)link_write_raw(l, l->req, l->req_len);
@@ -473,7 +492,7 @@ static void link_abort_exchange(SinkLink *l, usec_t t) {
                 Downlink *d = l->dl;
                 l->dl = NULL;
                 d->uncertain = true;
-                d->deadline = usec_add(t, l->o.tx_indication_timeout);
+                d->deadline = usec_add(t, MIN(l->o.tx_uncertain_timeout, l->o.tx_indication_timeout));
                 dl_set_state(l, d, DL_WAIT_IND);
                 l->stats.tx_uncertain++;
         }
@@ -818,7 +837,7 @@ static void on_confirm(SinkLink *l, const SinkMsg *m, usec_t t) {
                 if (m->result == SINK_POLL_PENDING) {
                         l->phase = PHASE_INDICATION;
                         l->poll_taken = 0;
-                        l->deadline = usec_add(t, l->o.request_timeout);
+                        link_wait(l, t);
                 } else {
                         /* nothing queued and nothing awaiting a response: the next indication is a new one */
                         l->last_ind_valid = false;
@@ -914,7 +933,7 @@ static void on_indication(SinkLink *l, const SinkFrame *f, usec_t t) {
         /* answered first, whatever it is, so the device can let go of it; then dispatched */
         link_respond(l, f->primitive, f->frame_id, next);
         if (next)
-                l->deadline = usec_add(t, l->o.request_timeout);
+                link_wait(l, t);
         else {
                 l->phase = PHASE_IDLE;
                 l->poll_due = status > 0 ? t : usec_add(t, l->o.poll_interval);
@@ -975,6 +994,13 @@ static void on_frame(SinkLink *l, const SinkFrame *f, usec_t t) {
                 return;
         }
 
+        if (l->phase == PHASE_CONFIRM && l->op == OP_POLL) {
+                /* The poll's confirm was lost (cut to line noise), but the device only sends an indication
+                 * right after one saying "pending": take it. Our response names its frame id, so the device
+                 * lets go of exactly this one; if it is sent again, it is recognised as a duplicate. */
+                l->phase = PHASE_INDICATION;
+                l->poll_taken = 0;
+        }
         if (l->phase != PHASE_INDICATION) {
                 /* an indication nobody polled for: the device sends it again at the next poll */
                 link_stale(l, f, t);
@@ -1018,14 +1044,30 @@ static void on_echo(SinkLink *l, const SinkEcho *e, usec_t t) {
         link_resend(l, false, t);
 }
 
-static void link_feed(SinkLink *l, const uint8_t *p, size_t n, usec_t t) {
-        size_t noise0 = l->dec.n_noise + l->dec.n_unsynced_bytes;
+/* A frame arrived broken, or was cut short. If we are waiting for something, it was most likely that: the
+ * device sends its answer at once and then nothing until spoken to, so waiting the whole timeout only loses
+ * time. What else it sent with it comes within the frame gap, so wait that long before acting. */
+static void link_frame_broken(SinkLink *l, usec_t t) {
+        if (l->phase == PHASE_IDLE)
+                return;
+        l->broken = true;
+        l->deadline = MIN(l->deadline, usec_add(t, l->o.frame_gap_timeout));
+}
 
+static void link_feed(SinkLink *l, const uint8_t *p, size_t n, usec_t t) {
         while (n > 0 && l->fd >= 0) {
+                size_t runs = l->dec.n_noise, unsynced = l->dec.n_unsynced_bytes;
                 SinkFrame f;
                 SinkEcho e;
                 int r = sink_frame_decoder_feed(&l->dec, &p, &n, &f, &e);
 
+                l->stats.noise += l->dec.n_unsynced_bytes - unsynced;
+                if (l->dec.n_noise != runs) {
+                        /* a short run between two ENDs, before whatever this call returns: it may be what is
+                         * left of a cut answer */
+                        l->stats.noise += l->dec.n_noise - runs;
+                        link_frame_broken(l, t);
+                }
                 if (r == SINK_FEED_MORE)
                         break;
                 if (r == SINK_FEED_FRAME)
@@ -1035,9 +1077,9 @@ static void link_feed(SinkLink *l, const uint8_t *p, size_t n, usec_t t) {
                 else {
                         l->stats.bad_frames++;
                         log_bad(l, r, sink_frame_error_to_string(l->dec.last_error) ?: "bad frame");
+                        link_frame_broken(l, t);
                 }
         }
-        l->stats.noise += l->dec.n_noise + l->dec.n_unsynced_bytes - noise0;
 }
 
 static void link_read(SinkLink *l, uint32_t revents, usec_t t) {
@@ -1053,6 +1095,7 @@ static void link_read(SinkLink *l, uint32_t revents, usec_t t) {
                         return;
                 }
                 l->stats.bytes_rx += (uint64_t)k;
+                l->last_rx = t;
                 link_feed(l, buf, (size_t)k, t);
                 if ((size_t)k < sizeof(buf))
                         break;
@@ -1065,17 +1108,28 @@ static void link_read(SinkLink *l, uint32_t revents, usec_t t) {
 
 /* ---- time ---- */
 
+/* The awaited frame did not come: silence (a real timeout), or a broken frame (bad CRC, cut short) that must
+ * have been it, after which the device says nothing more until spoken to. */
 static void on_timeout(SinkLink *l, usec_t t) {
-        bool idempotent = l->op != OP_DATA_TX;
+        bool idempotent = l->op != OP_DATA_TX, broken = l->broken;
 
-        l->stats.timeouts++;
-        l->last_ind_valid = false; /* silence may be a reboot, after which frame ids start again at 0 */
+        l->broken = false;
+        if (!broken) {
+                l->stats.timeouts++;
+                l->silent++;
+                /* silence may be a reboot, after which indication frame ids start again at 0 */
+                l->last_ind_valid = false;
+        }
+        log_debug("Sink %s: %s waiting for %s %02x #%u (attempt %u, %u silent in a row).", l->name,
+                  broken ? "broken frame" : "timeout",
+                  l->phase == PHASE_INDICATION ? "an indication after" : "the confirm of", l->req[0], l->req[1],
+                  l->attempts, l->silent);
 
         if (l->phase == PHASE_INDICATION) {
                 /* no response went out: the device sends that indication again at the next poll */
                 l->phase = PHASE_IDLE;
                 l->poll_due = t;
-                if (++l->silent > l->o.request_retries)
+                if (l->silent > l->o.request_retries)
                         link_lost(l, -ETIMEDOUT, "no indication after a poll");
                 return;
         }
@@ -1088,17 +1142,18 @@ static void on_timeout(SinkLink *l, usec_t t) {
                 return;
         }
 
-        l->silent++;
-        if (idempotent && l->attempts <= l->o.request_retries && l->silent <= l->o.request_retries) {
+        if (!idempotent) {
+                /* it may have been taken: wait a while for its TX indication, then send it again */
+                link_abort_exchange(l, t);
+                if (l->silent > l->o.request_retries)
+                        link_lost(l, -ETIMEDOUT, "requests keep timing out");
+                return;
+        }
+        if (l->attempts <= l->o.request_retries && l->silent <= l->o.request_retries) {
                 link_resend(l, true, t);
                 return;
         }
-        if (!idempotent)
-                link_abort_exchange(l, t); /* may have been taken: wait for its TX indication a while */
-        if (l->silent > l->o.request_retries || idempotent)
-                link_lost(l, -ETIMEDOUT, "requests keep timing out");
-        else
-                l->phase = PHASE_IDLE;
+        link_lost(l, -ETIMEDOUT, broken ? "answers keep arriving broken" : "requests keep timing out");
 }
 
 static void link_send_downlink(SinkLink *l, Downlink *d, usec_t t) {
@@ -1185,6 +1240,14 @@ static void link_process(SinkLink *l) {
         if ((l->state == SINK_LINK_DOWN) && l->fd < 0 && t >= l->reopen_at)
                 link_open(l, t);
 
+        /* a frame that stopped coming in the middle was cut short: its END will never come */
+        if (l->phase != PHASE_IDLE && link_partial_frame(l) && t >= usec_add(l->last_rx, l->o.frame_gap_timeout)) {
+                sink_frame_decoder_reset(&l->dec);
+                l->stats.bad_frames++;
+                l->stats.truncated++;
+                l->broken = true;
+                l->deadline = t;
+        }
         if (l->phase != PHASE_IDLE && t >= l->deadline)
                 on_timeout(l, t);
 
@@ -1200,8 +1263,11 @@ static void link_process(SinkLink *l) {
                 }
         }
 
-        if (l->phase != PHASE_IDLE)
+        if (l->phase != PHASE_IDLE) {
                 next = MIN(next, l->deadline);
+                if (link_partial_frame(l))
+                        next = MIN(next, usec_add(l->last_rx, l->o.frame_gap_timeout));
+        }
         if (l->state == SINK_LINK_DOWN && l->fd < 0)
                 next = MIN(next, l->reopen_at);
         for (size_t i = 0; i < l->n_dls; i++) {
@@ -1271,6 +1337,8 @@ int sink_link_new(sd_event *event, const SinkLinkOptions *o, const SinkLinkCallb
                 return -ENOMEM;
         l->o.name = l->name;
         l->o.device = l->device;
+        if (l->o.frame_gap_timeout == 0)
+                l->o.frame_gap_timeout = 50 * USEC_PER_MSEC;
         l->o.reopen_min = MAX(o->reopen_min, USEC_PER_MSEC);
         l->o.reopen_max = MAX(o->reopen_max, l->o.reopen_min);
         l->reopen_delay = l->o.reopen_min;

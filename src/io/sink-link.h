@@ -64,11 +64,15 @@ typedef struct SinkLinkOptions {
         usec_t tx_backoff_min, tx_backoff_max; /* backoff before a downlink is tried again */
         unsigned tx_attempts;                  /* DATA_TX requests per downlink before it fails */
         usec_t tx_indication_timeout;          /* wait for the TX indication after a good confirm */
+        usec_t tx_uncertain_timeout;           /* ... after a lost confirm, before sending it again */
         usec_t downlink_max_age;               /* a downlink not sent by then fails */
+        usec_t frame_gap_timeout;              /* silence inside a frame, or after a broken one, that ends
+                                                * the wait for it */
 } SinkLinkOptions;
 
-/* Defaults as the reference host: 500 ms timeouts, 2 retries, 20 ms polling; backoff 100 ms..10 s for
- * reopening, 50 ms..2 s for downlinks; 8 attempts, 10 s for a TX indication, 60 s maximum age. */
+/* Defaults as the reference host: 500 ms timeouts, 2 retries, 20 ms polling; backoff 100 ms..5 s for
+ * reopening, 50 ms..2 s for downlinks; 8 attempts, 10 s for a TX indication (2 s when the confirm was lost),
+ * 60 s maximum age; 50 ms frame gap. */
 void sink_link_options_default(SinkLinkOptions *o);
 
 typedef struct SinkLinkUplink {
@@ -93,7 +97,8 @@ typedef struct SinkLinkCallbacks {
 typedef struct SinkLinkStats {
         uint64_t bytes_rx, bytes_tx;
         uint64_t frames_rx, frames_tx;
-        uint64_t bad_frames;    /* CRC, escape, length byte or size errors */
+        uint64_t bad_frames;    /* CRC, escape, length byte or size errors, cut short */
+        uint64_t truncated;     /* frames that stopped coming before their END */
         uint64_t noise;         /* short runs between ENDs and bytes before the first END */
         uint64_t undecodable;   /* good CRC, but not a valid primitive of that size */
         uint64_t stale;         /* frames skipped while waiting for something else */

@@ -444,3 +444,90 @@ def cleanup(d):
         print(f"kept {d}", file=sys.stderr)
         return
     shutil.rmtree(d, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- sink simulator ----
+
+class SinkSim:
+    """meshprov-sinksim: a sink on a pty behind the symlink `link` in `workdir`, with emulated joining nodes.
+
+    The same arguments (seed, nodes, mix) give the same nodes, so `whitelist()` (the YAML the daemon should
+    import) and `start()` agree. The summary JSON is read after the simulator exits."""
+
+    def __init__(self, workdir, name="sink0", nodes=100, mix="whitelisted=1", seed=1, node_timeout="1s",
+                 retries=3, ramp="2s", faults=None, baud=None, network_name=None, network_address=None,
+                 channel=None, allow_unsecured=False, extra=()):
+        self.workdir = workdir
+        self.name = name
+        self.link = os.path.join(workdir, f"tty-{name}")
+        self.json = os.path.join(workdir, f"sim-{name}.json")
+        self.yaml = os.path.join(workdir, f"whitelist-{name}.yaml")
+        self.log = os.path.join(workdir, f"sim-{name}.log")
+        self.common = ["--nodes", str(nodes), "--mix", mix, "--seed", str(seed)]
+        if network_name:
+            self.common += ["--network-name", network_name]
+        if network_address is not None:
+            self.common += ["--network-address", hex(network_address)]
+        if channel is not None:
+            self.common += ["--channel", str(channel)]
+        self.allow_unsecured = allow_unsecured
+        if allow_unsecured:
+            self.common += ["--allow-unsecured"]
+        self.run_args = ["--node-timeout", node_timeout, "--retries", str(retries), "--ramp", ramp,
+                         "--summary-json", self.json, "--linger", "3s", *extra]
+        if faults:
+            self.run_args += ["--faults", faults]
+        if baud:
+            self.run_args += ["--baud", str(baud)]
+        self.proc = None
+
+    def whitelist(self):
+        subprocess.run([binary("meshprov-sinksim"), *self.common, "--whitelist-yaml", self.yaml,
+                        "--whitelist-only"], check=True, capture_output=True)
+        return self.yaml
+
+    def start(self):
+        self.proc = subprocess.Popen([binary("meshprov-sinksim"), "--link", self.link, *self.common,
+                                      *self.run_args], stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+        wait_for(lambda: self._alive() and os.path.islink(self.link), 10, f"the simulator's link {self.link}")
+        return self
+
+    def _alive(self):
+        if self.proc.poll() is not None and not os.path.exists(self.json):
+            raise AssertionError(f"meshprov-sinksim exited with {self.proc.returncode}:\n{self.read_log()}")
+        return True
+
+    def read_log(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def unplug(self):
+        """The UART disappears now (the pty closes, the link goes) and comes back after the replug time."""
+        self.proc.send_signal(signal.SIGUSR1)
+
+    def finished(self):
+        return self.proc.poll() is not None
+
+    def wait(self, timeout):
+        wait_for(self.finished, timeout, f"simulator {self.name} to finish", interval=0.1)
+        return self.proc.returncode
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def summary(self):
+        with open(self.json) as f:
+            return json.load(f)
+
+    def conf(self, **keys):
+        """A [Sink] section for meshprovd pointing at this simulator."""
+        s = f"[Sink]\nName={self.name}\nDevice={self.link}\n"
+        for k, v in keys.items():
+            s += f"{k}={v}\n"
+        return s
