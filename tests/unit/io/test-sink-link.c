@@ -44,6 +44,9 @@ typedef struct Fake {
         bool noise;              /* garbage and a bad-CRC frame before every confirm */
         uint32_t answer_baud;    /* 0: any */
         bool reboot_after_tx;    /* reboot right after the next DATA_TX was taken */
+        /* the device's next answer to a request with this primitive is mangled on its way */
+        uint8_t mangle_primitive;
+        enum { MANGLE_NONE, MANGLE_CUT, MANGLE_CRC, MANGLE_DROP_FIRST } mangle;
 
         /* what the host did */
         uint32_t probe_speeds[32];
@@ -86,6 +89,12 @@ static void fake_write_frame(Fake *f, uint8_t primitive, uint8_t frame_id, const
         fake_write(f, wire, (size_t)n);
 }
 
+static bool fr_primitive_matches(const Fake *f, const SinkMsg *req) {
+        int p = sinkmsg_type_primitive(req->type);
+        return p >= 0 && (uint8_t)p == f->mangle_primitive &&
+               (p != SINK_PRIM_POLL || sink_dev_queued(f->dev) > 0); /* a poll: only one with something */
+}
+
 /* Writes what the device has to say, with whatever the knobs put in front of a confirm. */
 static void fake_flush_dev(Fake *f, const SinkMsg *req) {
         size_t len;
@@ -110,6 +119,32 @@ static void fake_flush_dev(Fake *f, const SinkMsg *req) {
                         fake_write(f, junk, sizeof(junk));
                         fake_write(f, wire, (size_t)n);
                 }
+        }
+        if (len > 0 && f->mangle != MANGLE_NONE && req && fr_primitive_matches(f, req)) {
+                uint8_t copy[4096];
+                size_t end = 1;
+
+                assert_true(len <= sizeof(copy) && len > 4);
+                memcpy(copy, out, len);
+                while (end < len && copy[end] != SINK_SLIP_END)
+                        end++; /* the first frame's trailing END */
+                switch (f->mangle) {
+                case MANGLE_CUT: /* the END and the rest never come */
+                        fake_write(f, copy, 4);
+                        break;
+                case MANGLE_CRC: /* a bit of the first frame's last CRC byte (never special here) */
+                        copy[end - 1] ^= (copy[end - 1] == 0xC1 || copy[end - 1] == 0xDA) ? 0x02 : 0x01;
+                        fake_write(f, copy, len);
+                        break;
+                case MANGLE_DROP_FIRST: /* the first frame vanishes, what follows it arrives */
+                        fake_write(f, copy + end + 1, len - end - 1);
+                        break;
+                case MANGLE_NONE:
+                        break;
+                }
+                f->mangle = MANGLE_NONE;
+                sink_dev_output_consume(f->dev, len);
+                return;
         }
         if (len > 0) {
                 fake_write(f, out, len);
@@ -840,6 +875,53 @@ static void test_stack_start(void **state) {
         world_done(&w);
 }
 
+static void test_broken_answers_handled_at_once(void **state) {
+        World w;
+        const SinkLinkStats *st;
+
+        world_init(&w);
+        w.o.request_timeout = 5 * USEC_PER_SEC; /* any real timeout would show in the counters */
+        world_start(&w);
+        assert_true(WAIT_FOR(w.e, DEADLINE, link_up(&w.h)));
+        st = sink_link_get_stats(w.h.link);
+
+        /* an attribute read's confirm stops half way: noticed by the frame gap, read again */
+        w.f.mangle_primitive = SINK_PRIM_CSAP_ATTR_READ;
+        w.f.mangle = MANGLE_CUT;
+        unsigned reads = w.f.node_address_reads;
+        assert_int_equal(sink_dev_queue_indication(w.f.dev, SINK_PRIM_STACK_STATE_IND, (const uint8_t[]){ 0, 0 }, 2),
+                         0); /* "rebooted": the settings are read again */
+        assert_true(WAIT_FOR(w.e, DEADLINE, w.f.node_address_reads > reads && link_up(&w.h) && w.f.mangle == MANGLE_NONE));
+        assert_true(WAIT_FOR(w.e, DEADLINE, st->truncated == 1 && st->retries >= 1));
+
+        /* a poll's confirm with a bad CRC: polled again at once */
+        w.f.mangle_primitive = SINK_PRIM_POLL;
+        w.f.mangle = MANGLE_CRC;
+        assert_int_equal(queue_uplink(&w, 0x2002, 246, 255), 0);
+        assert_true(WAIT_FOR(w.e, DEADLINE, w.h.uplinks == 1));
+        assert_true(st->bad_frames >= 2);
+
+        /* a poll's confirm lost entirely, the indication behind it arrives: taken */
+        w.f.mangle = MANGLE_DROP_FIRST;
+        assert_int_equal(queue_uplink(&w, 0x2003, 246, 255), 0);
+        assert_true(WAIT_FOR(w.e, DEADLINE, w.h.uplinks == 2));
+        assert_int_equal(w.h.last_up.source_address, 0x2003);
+
+        /* a DATA_TX confirm cut: it was taken, its TX indication settles it, sent once */
+        static const uint8_t data[] = { 0x04, 0x01, 0x00, 0x20, 0x00, 0x07, 0x00 };
+        w.f.mangle_primitive = SINK_PRIM_DATA_TX_TT;
+        w.f.mangle = MANGLE_CUT;
+        assert_int_equal(sink_link_send(w.h.link, 0x2002, 255, 246, data, sizeof(data), 1), 0);
+        assert_true(WAIT_FOR(w.e, DEADLINE, w.h.n_results == 1));
+        assert_int_equal(w.h.results[0].error, 0);
+        assert_int_equal(w.f.downlinks, 1);
+        assert_int_equal(st->tx_uncertain, 1);
+
+        assert_int_equal(st->timeouts, 0);
+        assert_int_equal(st->link_downs, 0);
+        world_done(&w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_serial_open),
@@ -857,6 +939,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_reboot_rereads_and_resends, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hangup_and_replug, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_garbage_and_bad_crc, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_broken_answers_handled_at_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_error_echo_resends_same_frame, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stack_start, setup, teardown),
         };
