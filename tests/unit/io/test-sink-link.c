@@ -44,6 +44,8 @@ typedef struct Fake {
         bool noise;              /* garbage and a bad-CRC frame before every confirm */
         uint32_t answer_baud;    /* 0: any */
         bool reboot_after_tx;    /* reboot right after the next DATA_TX was taken */
+        unsigned discard_tx;     /* DATA_TX confirmed by us, then a TX indication "discarded" */
+        bool stale_echo_tx;      /* an SDK16 echo about some other frame before the next DATA_TX confirm */
         /* the device's next answer to a request with this primitive is mangled on its way */
         uint8_t mangle_primitive;
         enum { MANGLE_NONE, MANGLE_CUT, MANGLE_CRC, MANGLE_DROP_FIRST } mangle;
@@ -199,6 +201,29 @@ static void fake_handle(Fake *f, const SinkFrame *fr) {
                 return;
         }
 
+        if (m.type == SINK_MSG_DATA_TX_TT_REQ && f->discard_tx > 0) {
+                uint8_t p[4], ind[14] = {};
+                f->discard_tx--;
+                f->data_tx++;
+                unaligned_write_le16(p, m.data_tx.pdu_id);
+                p[2] = SINK_TX_OK;
+                p[3] = 8;
+                fake_write_frame(f, SINK_PRIM_DATA_TX_TT | SINK_PRIM_REPLY_BIT, fr->frame_id, p, sizeof(p));
+                unaligned_write_le16(ind + 1, m.data_tx.pdu_id);
+                ind[3] = m.data_tx.src_ep;
+                unaligned_write_le32(ind + 4, m.data_tx.dst_addr);
+                ind[8] = m.data_tx.dst_ep;
+                ind[13] = 1; /* discarded */
+                assert_int_equal(sink_dev_queue_indication(f->dev, SINK_PRIM_DATA_TX_IND, ind, sizeof(ind)), 0);
+                return;
+        }
+        if (m.type == SINK_MSG_DATA_TX_TT_REQ && f->stale_echo_tx) {
+                uint8_t echo[SINK_ECHO_WIRE_SIZE];
+                f->stale_echo_tx = false;
+                /* says it got 9 bytes: not this request's length */
+                assert_int_equal(sink_echo_encode(SINK_ECHO_BAD_CRC, 9, echo, sizeof(echo)), (int)sizeof(echo));
+                fake_write(f, echo, sizeof(echo));
+        }
         n = sink_slip_encode(SINK_TO_DEVICE, fr->raw, fr->raw_len, wire, sizeof(wire));
         assert_true(n > 0);
         if (f->corrupt > 0) {
@@ -922,6 +947,34 @@ static void test_broken_answers_handled_at_once(void **state) {
         world_done(&w);
 }
 
+static void test_discarded_and_stale_echo(void **state) {
+        World w;
+        static const uint8_t data[] = { 0x04, 0x01, 0x00, 0x20, 0x00, 0x07, 0x00 };
+
+        world_init(&w);
+        world_start(&w);
+        assert_true(WAIT_FOR(w.e, DEADLINE, link_up(&w.h)));
+
+        /* the sink took it, then reports it discarded: sent again, delivered, reported once */
+        w.f.discard_tx = 1;
+        assert_int_equal(sink_link_send(w.h.link, 0x2002, 255, 246, data, sizeof(data), 1), 0);
+        assert_true(WAIT_FOR(w.e, DEADLINE, w.h.n_results == 1));
+        assert_int_equal(w.h.results[0].error, 0);
+        assert_int_equal(w.f.data_tx, 2);
+        assert_int_equal(w.f.downlinks, 1);
+        assert_int_equal(sink_link_get_stats(w.h.link)->tx_discarded, 1);
+
+        /* an error echo about some other frame must not make a DATA_TX go out twice */
+        w.f.stale_echo_tx = true;
+        assert_int_equal(sink_link_send(w.h.link, 0x2003, 255, 246, data, sizeof(data), 2), 0);
+        assert_true(WAIT_FOR(w.e, DEADLINE, w.h.n_results == 2));
+        assert_int_equal(w.h.results[1].error, 0);
+        assert_int_equal(w.f.by_primitive[SINK_PRIM_DATA_TX_TT], 3);
+        assert_int_equal(w.f.downlinks, 2);
+        assert_int_equal(sink_link_get_stats(w.h.link)->echoes, 1);
+        world_done(&w);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_serial_open),
@@ -934,6 +987,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_uplink_and_downlink, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_oom_retried_with_backoff, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_discarded_and_stale_echo, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_queue_bounds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_duplicate_indication_dispatched_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reboot_rereads_and_resends, setup, teardown),
