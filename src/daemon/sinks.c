@@ -30,7 +30,8 @@ static void on_sink_uplink(SinkLink *l, const SinkLinkUplink *su, void *userdata
         manager_uplink(s->manager, &up);
 }
 
-static void on_sink_send_result(SinkLink *l, uint64_t cookie, int error, const char *detail, void *userdata) {
+static void on_sink_send_result(SinkLink *l, uint64_t cookie, int error, const char *detail,
+                                void *userdata) {
         Sinks *s = userdata;
         manager_send_result(s->manager, cookie, error, detail);
 }
@@ -84,7 +85,8 @@ int sinks_new(Manager *m, Sinks **ret) {
         for (size_t i = 0; i < s->n; i++) {
                 r = sink_link_start(s->links[i]);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to start sink '%s': %m", sink_link_name(s->links[i]));
+                        return log_error_errno(r, "Failed to start sink '%s': %m",
+                                               sink_link_name(s->links[i]));
         }
 
         *ret = TAKE_PTR(s);
@@ -104,7 +106,8 @@ int sinks_send(Sinks *s, const char *sink, uint32_t destination, uint8_t src_ep,
                const uint8_t *payload, size_t len, uint64_t downlink_id) {
         for (size_t i = 0; i < s->n; i++)
                 if (streq(sink_link_name(s->links[i]), sink))
-                        return sink_link_send(s->links[i], destination, src_ep, dst_ep, payload, len, downlink_id);
+                        return sink_link_send(s->links[i], destination, src_ep, dst_ep, payload, len,
+                                              downlink_id);
         return -ENOENT;
 }
 
@@ -130,7 +133,8 @@ void sinks_format_status(const Sinks *s, char *buf, size_t size) {
                 return;
         buf[0] = '\0';
         for (size_t i = 0; s && i < s->n && len < size; i++) {
-                int k = snprintf(buf + len, size - len, "%s%s %s", i > 0 ? ", " : "", sink_link_name(s->links[i]),
+                int k = snprintf(buf + len, size - len, "%s%s %s", i > 0 ? ", " : "",
+                                 sink_link_name(s->links[i]),
                                  sink_link_state_to_string(sink_link_state(s->links[i])));
                 if (k < 0)
                         break;

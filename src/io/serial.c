@@ -20,12 +20,13 @@ static int serial_configure(int fd, uint32_t baud) {
                 return -errno;
 
         /* raw: no break, parity or CR/NL handling on input, no software flow control */
-        t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON | IXOFF | IXANY |
-                                 INPCK | IUCLC | IMAXBEL);
+        t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON | IXOFF |
+                                 IXANY | INPCK | IUCLC | IMAXBEL);
         t.c_oflag &= ~(tcflag_t)OPOST;
         t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL | ICANON | ISIG | IEXTEN);
         /* 8N1, receiver on, modem lines ignored, no RTS/CTS, the rate given in c_ispeed/c_ospeed */
-        t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS | CBAUD | (CBAUD << IBSHIFT) | HUPCL);
+        t.c_cflag &=
+                ~(tcflag_t)(CSIZE | PARENB | PARODD | CSTOPB | CRTSCTS | CBAUD | (CBAUD << IBSHIFT) | HUPCL);
         t.c_cflag |= CS8 | CREAD | CLOCAL | BOTHER | (BOTHER << IBSHIFT);
         t.c_ispeed = baud;
         t.c_ospeed = baud;

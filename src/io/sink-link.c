@@ -53,8 +53,8 @@ typedef struct Downlink {
 } Downlink;
 
 typedef enum Op {
-        OP_PROBE,       /* CSAP read of cMeshAPIVersion: does the sink answer at this rate? */
-        OP_SETUP,       /* one of setup_steps[] */
+        OP_PROBE, /* CSAP read of cMeshAPIVersion: does the sink answer at this rate? */
+        OP_SETUP, /* one of setup_steps[] */
         OP_STACK_START,
         OP_POLL,
         OP_DATA_TX,
@@ -121,15 +121,15 @@ struct SinkLink {
         uint8_t next_frame_id;
         uint8_t req[SINK_FRAME_MAX]; /* raw request (header + payload), for re-sends */
         size_t req_len;
-        unsigned attempts;  /* times this request was written after a timeout */
+        unsigned attempts; /* times this request was written after a timeout */
         unsigned echoes;
         unsigned stale_run; /* mismatched frames while waiting for this confirm */
         usec_t deadline;
-        Downlink *dl;       /* OP_DATA_TX */
+        Downlink *dl; /* OP_DATA_TX */
         unsigned poll_taken;
-        unsigned silent;    /* timeouts since the last frame with a good CRC */
-        bool broken;        /* a broken frame cut the wait short: that was the answer */
-        usec_t last_rx;     /* when the last byte came */
+        unsigned silent; /* timeouts since the last frame with a good CRC */
+        bool broken;     /* a broken frame cut the wait short: that was the answer */
+        usec_t last_rx;  /* when the last byte came */
         usec_t poll_due;
 
         /* settings */
@@ -271,7 +271,8 @@ static void dl_finish(SinkLink *l, Downlink *d, int error, const char *detail) {
         if (error < 0) {
                 l->stats.failed++;
                 if (ratelimit_below(&l->warn_rl, now(CLOCK_MONOTONIC)))
-                        log_warning("Sink %s: giving up a downlink to %08" PRIx32 " after %u attempt(s): %s.",
+                        log_warning("Sink %s: giving up a downlink to %08" PRIx32
+                                    " after %u attempt(s): %s.",
                                     l->name, d->destination, d->attempts, why);
         } else
                 l->stats.delivered++;
@@ -294,13 +295,15 @@ static void dl_retry(SinkLink *l, Downlink *d, usec_t t, bool immediate, const c
         }
         l->stats.tx_retries++;
         d->uncertain = false;
-        d->not_before = immediate ? t : usec_add(t, backoff(l->o.tx_backoff_min, l->o.tx_backoff_max, d->attempts));
+        d->not_before =
+                immediate ? t : usec_add(t, backoff(l->o.tx_backoff_min, l->o.tx_backoff_max, d->attempts));
         dl_set_state(l, d, DL_QUEUED);
 }
 
 static bool pdu_id_in_use(const SinkLink *l, uint16_t id) {
         for (size_t i = 0; i < l->n_dls; i++)
-                if ((l->dls[i].state == DL_WAIT_IND || l->dls[i].state == DL_SENDING) && l->dls[i].pdu_id == id)
+                if ((l->dls[i].state == DL_WAIT_IND || l->dls[i].state == DL_SENDING) &&
+                    l->dls[i].pdu_id == id)
                         return true;
         return false;
 }
@@ -354,7 +357,8 @@ static void dl_check_deadlines(SinkLink *l, usec_t t) {
         for (size_t i = 0; i < l->n_dls; i++) {
                 Downlink *d = &l->dls[i];
                 if (d->state == DL_WAIT_IND && t >= d->deadline)
-                        dl_retry(l, d, t, true, d->uncertain ? "no confirm and no TX indication" : "no TX indication");
+                        dl_retry(l, d, t, true,
+                                 d->uncertain ? "no confirm and no TX indication" : "no TX indication");
                 else if (d->state == DL_QUEUED && usec_sub(t, d->queued_at) >= l->o.downlink_max_age)
                         dl_finish(l, d, -ETIMEDOUT,
                                   l->state == SINK_LINK_UP ? (d->why[0] ? d->why : "not sent in time")
@@ -572,8 +576,8 @@ static void link_open(SinkLink *l, usec_t t) {
         l->phase = PHASE_IDLE;
         l->last_ind_valid = false;
         sink_frame_decoder_reset(&l->dec);
-        log_debug("Sink %s: opened '%s' at %" PRIu32 " bit/s.", l->name, cescape_str(l->device, dev, sizeof(dev)),
-                  baud);
+        log_debug("Sink %s: opened '%s' at %" PRIu32 " bit/s.", l->name,
+                  cescape_str(l->device, dev, sizeof(dev)), baud);
         link_set_state(l, SINK_LINK_PROBING);
 }
 
@@ -585,7 +589,8 @@ static void link_probe_next(SinkLink *l) {
         l->probes_tried++;
         if (l->o.baud != 0 || l->probes_tried >= ELEMENTSOF(probe_bauds)) {
                 link_lost(l, -ETIMEDOUT,
-                          l->o.baud != 0 ? "no answer at the configured bit rate" : "no answer at any bit rate");
+                          l->o.baud != 0 ? "no answer at the configured bit rate"
+                                         : "no answer at any bit rate");
                 return;
         }
         l->probe_index = (l->probe_index + 1) % (unsigned)ELEMENTSOF(probe_bauds);
@@ -611,8 +616,9 @@ static void setup_begin(SinkLink *l) {
 
 static void link_log_up(SinkLink *l, bool reread) {
         const SinkLinkInfo *i = &l->info;
-        char f_sink[SINK_ID_MAX_LEN + 8], f_node[32], f_net[32], f_ch[24], f_role[24], f_stack[128], f_fw[64],
-                f_api[24], f_mtu[24], f_baud[32], stack[96], node[16] = "unset", net[16] = "unset", ch[8] = "unset";
+        char f_sink[SINK_ID_MAX_LEN + 8], f_node[32], f_net[32], f_ch[24], f_role[24], f_stack[128],
+                f_fw[64], f_api[24], f_mtu[24], f_baud[32], stack[96], node[16] = "unset", net[16] = "unset",
+                                                                       ch[8] = "unset";
 
         sink_stack_status_format(i->stack_status, stack, sizeof(stack));
         if (i->has_node_address)
@@ -633,8 +639,8 @@ static void link_log_up(SinkLink *l, bool reread) {
         snprintf(f_mtu, sizeof(f_mtu), "MTU=%u", i->mtu);
         snprintf(f_baud, sizeof(f_baud), "BAUD=%" PRIu32, l->baud);
         log_struct(reread ? LOG_NOTICE : LOG_INFO,
-                   LOG_FIELDS(reread ? "SINK_EVENT=settings" : "SINK_EVENT=up", f_sink, f_node, f_net, f_ch, f_role,
-                              f_stack, f_fw, f_api, f_mtu, f_baud),
+                   LOG_FIELDS(reread ? "SINK_EVENT=settings" : "SINK_EVENT=up", f_sink, f_node, f_net, f_ch,
+                              f_role, f_stack, f_fw, f_api, f_mtu, f_baud),
                    "Sink %s %s at %" PRIu32 " bit/s: node address %s, role 0x%02x, network %s, channel %s, "
                    "stack %s, MTU %u, firmware %u.%u.%u.%u, API version %u.",
                    l->name, reread ? "settings read again" : "up", l->baud, node, i->role, net, ch,
@@ -730,14 +736,16 @@ static void setup_store(SinkLink *l, const SetupStep *st, const SinkAttrReadCnf 
 
 /* Next step of the settings read: an attribute, the stack start, or done. */
 static void setup_next(SinkLink *l, usec_t t) {
-        const uint8_t missing = SINK_STACK_NO_NETWORK_ADDRESS | SINK_STACK_NO_NODE_ADDRESS | SINK_STACK_NO_CHANNEL |
-                                SINK_STACK_NO_ROLE | SINK_STACK_NO_APP_CONFIG | SINK_STACK_ACCESS_DENIED;
+        const uint8_t missing = SINK_STACK_NO_NETWORK_ADDRESS | SINK_STACK_NO_NODE_ADDRESS |
+                                SINK_STACK_NO_CHANNEL | SINK_STACK_NO_ROLE | SINK_STACK_NO_APP_CONFIG |
+                                SINK_STACK_ACCESS_DENIED;
         SinkLinkInfo *i = &l->info;
 
         if (l->setup_step < ELEMENTSOF(setup_steps)) {
                 const SetupStep *st = &setup_steps[l->setup_step];
-                SinkMsg m = { .type = st->primitive == SINK_PRIM_CSAP_ATTR_READ ? SINK_MSG_CSAP_ATTR_READ_REQ
-                                                                                 : SINK_MSG_MSAP_ATTR_READ_REQ,
+                SinkMsg m = { .type = st->primitive == SINK_PRIM_CSAP_ATTR_READ
+                                              ? SINK_MSG_CSAP_ATTR_READ_REQ
+                                              : SINK_MSG_MSAP_ATTR_READ_REQ,
                               .attr_id = st->attr };
                 (void)link_request(l, OP_SETUP, &m, t);
                 return;
@@ -746,7 +754,8 @@ static void setup_next(SinkLink *l, usec_t t) {
                 char s[96];
                 if (l->o.start_stack && !l->start_tried && !(i->stack_status & missing)) {
                         /* keep the sink's own autostart setting: the start options store it */
-                        SinkMsg m = { .type = SINK_MSG_STACK_START_REQ, .start_options = i->autostart ? 1 : 0 };
+                        SinkMsg m = { .type = SINK_MSG_STACK_START_REQ,
+                                      .start_options = i->autostart ? 1 : 0 };
                         l->start_tried = true;
                         (void)link_request(l, OP_STACK_START, &m, t);
                         return;
@@ -839,7 +848,8 @@ static void on_confirm(SinkLink *l, const SinkMsg *m, usec_t t) {
                         l->poll_taken = 0;
                         link_wait(l, t);
                 } else {
-                        /* nothing queued and nothing awaiting a response: the next indication is a new one */
+                        /* nothing queued and nothing awaiting a response: the next indication is a new one
+                         */
                         l->last_ind_valid = false;
                         l->poll_due = usec_add(t, l->o.poll_interval);
                 }
@@ -858,8 +868,9 @@ static void on_stack_state(SinkLink *l, const SinkStackState *st, usec_t t) {
         l->stats.reboots++;
         l->info.has_stack_status = true;
         l->info.stack_status = st->stack_status;
-        log_struct(LOG_NOTICE, LOG_FIELDS("SINK_EVENT=reboot"), "Sink %s rebooted (stack %s); reading its settings again.",
-                   l->name, sink_stack_status_format(st->stack_status, s, sizeof(s)));
+        log_struct(LOG_NOTICE, LOG_FIELDS("SINK_EVENT=reboot"),
+                   "Sink %s rebooted (stack %s); reading its settings again.", l->name,
+                   sink_stack_status_format(st->stack_status, s, sizeof(s)));
         /* what it had queued is gone: send again what was waiting for its TX indication */
         dl_resend_in_flight(l, t, "sink rebooted");
         setup_begin(l);
@@ -870,7 +881,8 @@ static void on_data_tx_indication(SinkLink *l, const SinkDataTxInd *ind, usec_t 
 
         if (!d) {
                 l->stats.tx_unmatched++;
-                log_debug("Sink %s: TX indication for PDU %u, which is not ours (any more).", l->name, ind->pdu_id);
+                log_debug("Sink %s: TX indication for PDU %u, which is not ours (any more).", l->name,
+                          ind->pdu_id);
                 return;
         }
         if (ind->result == 0) {
@@ -895,7 +907,8 @@ static void on_data_rx(SinkLink *l, const SinkDataRx *rx) {
                 .dst_ep = rx->dst_ep,
                 .qos = sink_qos_hop_qos(rx->qos_hop),
                 .hops = sink_qos_hop_hops(rx->qos_hop),
-                .travel_time_ms = (uint32_t)MIN(sink_travel_time_to_ms(rx->travel_time), (uint64_t)UINT32_MAX),
+                .travel_time_ms =
+                        (uint32_t)MIN(sink_travel_time_to_ms(rx->travel_time), (uint64_t)UINT32_MAX),
                 .payload = rx->apdu,
                 .payload_len = rx->apdu_len,
         };
@@ -908,8 +921,8 @@ static bool indication_seen(SinkLink *l, const SinkFrame *f) {
         const uint8_t *body = f->payload_len > 0 ? f->payload + 1 : f->payload;
         size_t n = f->payload_len > 0 ? f->payload_len - 1 : 0;
 
-        if (l->last_ind_valid && l->last_ind_primitive == f->primitive && l->last_ind_frame_id == f->frame_id &&
-            l->last_ind_len == n && memcmp(l->last_ind, body, n) == 0)
+        if (l->last_ind_valid && l->last_ind_primitive == f->primitive &&
+            l->last_ind_frame_id == f->frame_id && l->last_ind_len == n && memcmp(l->last_ind, body, n) == 0)
                 return true;
         l->last_ind_valid = true;
         l->last_ind_primitive = f->primitive;
@@ -941,8 +954,8 @@ static void on_indication(SinkLink *l, const SinkFrame *f, usec_t t) {
 
         if (indication_seen(l, f)) {
                 l->stats.duplicates++;
-                log_debug("Sink %s: indication %02x #%u again (its response was lost), not dispatched.", l->name,
-                          f->primitive, f->frame_id);
+                log_debug("Sink %s: indication %02x #%u again (its response was lost), not dispatched.",
+                          l->name, f->primitive, f->frame_id);
                 return;
         }
         if (r < 0) {
@@ -1011,8 +1024,8 @@ static void on_frame(SinkLink *l, const SinkFrame *f, usec_t t) {
 
 static void link_stale(SinkLink *l, const SinkFrame *f, usec_t t) {
         l->stats.stale++;
-        log_debug("Sink %s: skipped frame %02x #%u (waiting for %02x #%u).", l->name, f->primitive, f->frame_id,
-                  l->phase == PHASE_CONFIRM ? l->req[0] | SINK_PRIM_REPLY_BIT : 0,
+        log_debug("Sink %s: skipped frame %02x #%u (waiting for %02x #%u).", l->name, f->primitive,
+                  f->frame_id, l->phase == PHASE_CONFIRM ? l->req[0] | SINK_PRIM_REPLY_BIT : 0,
                   l->phase == PHASE_CONFIRM ? l->req[1] : 0);
         if (l->phase == PHASE_CONFIRM && ++l->stale_run > SINK_STALE_FRAMES_MAX) {
                 log_bad(l, -EPROTO, "too many frames that are not the awaited confirm");
@@ -1023,7 +1036,8 @@ static void link_stale(SinkLink *l, const SinkFrame *f, usec_t t) {
 static void on_echo(SinkLink *l, const SinkEcho *e, usec_t t) {
         l->stats.echoes++;
         if (l->phase == PHASE_INDICATION) {
-                /* our response was corrupted: the device keeps the indication and sends it at the next poll */
+                /* our response was corrupted: the device keeps the indication and sends it at the next poll
+                 */
                 l->phase = PHASE_IDLE;
                 l->poll_due = t;
                 return;
@@ -1075,8 +1089,11 @@ static void link_feed(SinkLink *l, const uint8_t *p, size_t n, usec_t t) {
                 else if (r == SINK_FEED_ECHO)
                         on_echo(l, &e, t);
                 else {
+                        char what[64];
                         l->stats.bad_frames++;
-                        log_bad(l, r, sink_frame_error_to_string(l->dec.last_error) ?: "bad frame");
+                        snprintf(what, sizeof(what), "dropped a bad frame (%s)",
+                                 sink_frame_error_to_string(l->dec.last_error) ?: "?");
+                        log_bad(l, r, what);
                         link_frame_broken(l, t);
                 }
         }
@@ -1091,7 +1108,7 @@ static void link_read(SinkLink *l, uint32_t revents, usec_t t) {
                         break;
                 if (k <= 0) {
                         l->stats.hangups++;
-                        link_lost(l, k < 0 ? -errno : -EPIPE, "the port went away");
+                        link_lost(l, k < 0 ? -errno : -ENODEV, "the device went away");
                         return;
                 }
                 l->stats.bytes_rx += (uint64_t)k;
@@ -1102,7 +1119,7 @@ static void link_read(SinkLink *l, uint32_t revents, usec_t t) {
         }
         if (l->fd >= 0 && (revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLIN)) {
                 l->stats.hangups++;
-                link_lost(l, -EPIPE, "the port hung up");
+                link_lost(l, -ENODEV, "the device hung up");
         }
 }
 
@@ -1122,8 +1139,8 @@ static void on_timeout(SinkLink *l, usec_t t) {
         }
         log_debug("Sink %s: %s waiting for %s %02x #%u (attempt %u, %u silent in a row).", l->name,
                   broken ? "broken frame" : "timeout",
-                  l->phase == PHASE_INDICATION ? "an indication after" : "the confirm of", l->req[0], l->req[1],
-                  l->attempts, l->silent);
+                  l->phase == PHASE_INDICATION ? "an indication after" : "the confirm of", l->req[0],
+                  l->req[1], l->attempts, l->silent);
 
         if (l->phase == PHASE_INDICATION) {
                 /* no response went out: the device sends that indication again at the next poll */
@@ -1158,6 +1175,7 @@ static void on_timeout(SinkLink *l, usec_t t) {
 
 static void link_send_downlink(SinkLink *l, Downlink *d, usec_t t) {
         uint8_t mtu = l->info.mtu > 0 ? l->info.mtu : SINK_MTU_DEFAULT;
+        int r;
 
         if (d->len > mtu) {
                 dl_finish(l, d, -EMSGSIZE, "longer than the sink's MTU");
@@ -1184,7 +1202,9 @@ static void link_send_downlink(SinkLink *l, Downlink *d, usec_t t) {
                         .apdu_len = d->len,
                 },
         };
-        (void)link_request(l, OP_DATA_TX, &m, t);
+        r = link_request(l, OP_DATA_TX, &m, t);
+        if (r < 0 && l->dl == d && d->state == DL_SENDING) /* not written at all */
+                dl_finish(l, d, r, "cannot encode the request");
 }
 
 /* Starts the next exchange if the line is free. Returns when the next one may start (USEC_INFINITY: when
@@ -1241,7 +1261,8 @@ static void link_process(SinkLink *l) {
                 link_open(l, t);
 
         /* a frame that stopped coming in the middle was cut short: its END will never come */
-        if (l->phase != PHASE_IDLE && link_partial_frame(l) && t >= usec_add(l->last_rx, l->o.frame_gap_timeout)) {
+        if (l->phase != PHASE_IDLE && link_partial_frame(l) &&
+            t >= usec_add(l->last_rx, l->o.frame_gap_timeout)) {
                 sink_frame_decoder_reset(&l->dec);
                 l->stats.bad_frames++;
                 l->stats.truncated++;
@@ -1255,10 +1276,14 @@ static void link_process(SinkLink *l) {
 
         /* a few exchanges may end at once (a downlink refused before it is written): go on until one is
          * under way or nothing is due */
-        for (unsigned i = 0; i < 8; i++) {
+        for (unsigned i = 0;; i++) {
                 usec_t n = link_start_next(l, t);
                 if (n != t) {
                         next = n;
+                        break;
+                }
+                if (i >= 8) {
+                        link_kick(l); /* more to do: after whatever else is waiting on the loop */
                         break;
                 }
         }

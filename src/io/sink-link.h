@@ -5,21 +5,21 @@
  * caller's sd-event loop: no blocking reads, no threads.
  *
  * Lifecycle. sink_link_start() opens the port. Without a configured bit rate the link probes 125000, 115200
- * and 1000000 (the last rate that worked first) with a CSAP read of cMeshAPIVersion; the link is UP only once
- * that read and the reads of the sink's settings (node address, network address, channel, role, MTU,
+ * and 1000000 (the last rate that worked first) with a CSAP read of cMeshAPIVersion; the link is UP only
+ * once that read and the reads of the sink's settings (node address, network address, channel, role, MTU,
  * firmware, API version, autostart, stack status) have succeeded. With StartStack= a stopped but configured
  * stack is started. A port that cannot be opened, a hang-up (the device disappears), or requests that keep
  * timing out (a stalled sink) take the link DOWN: the port is closed and reopened with capped doubling
  * backoff, indefinitely.
  *
- * Exchanges. One at a time, as the device expects: a request and its confirm (matched by primitive | 0x80 and
- * the frame id from a host counter; anything else is skipped as stale), or a poll cycle (poll, then each
+ * Exchanges. One at a time, as the device expects: a request and its confirm (matched by primitive | 0x80
+ * and the frame id from a host counter; anything else is skipped as stale), or a poll cycle (poll, then each
  * indication answered with its response, frame id echoed, before it is dispatched). Polling runs about every
  * poll_interval, at once again while indications are pending. Idempotent requests (polls, attribute reads)
- * are re-sent on timeout with a new frame id; an SDK16 CRC-error echo re-sends the same bytes, a DATA_TX only
- * if the echo's length says it was ours. A re-sent indication (same frame id and bytes, its response lost) is
- * answered again but dispatched once. A STACK_STATE indication means the sink rebooted: its settings are read
- * again and what was waiting for a TX indication is sent again.
+ * are re-sent on timeout with a new frame id; an SDK16 CRC-error echo re-sends the same bytes, a DATA_TX
+ * only if the echo's length says it was ours. A re-sent indication (same frame id and bytes, its response
+ * lost) is answered again but dispatched once. A STACK_STATE indication means the sink rebooted: its
+ * settings are read again and what was waiting for a TX indication is sent again.
  *
  * Uplinks. DATA_RX on the provisioning endpoint pairs (246 -> 255, 160 -> 39) goes to on_uplink; other
  * indications are counted and answered only.
@@ -52,13 +52,13 @@ typedef enum SinkLinkState {
 } SinkLinkState;
 
 typedef struct SinkLinkOptions {
-        const char *name;          /* copied; used in logs (SINK=) */
-        const char *device;        /* copied; opened again on every reopen (a symlink may move) */
-        uint32_t baud;             /* 0: probe 125000, 115200, 1000000 */
-        bool start_stack;          /* start a stopped, configured stack at link-up */
-        unsigned max_in_flight;    /* 1..SINK_IN_FLIGHT_MAX downlinks awaiting their TX indication */
-        usec_t request_timeout;    /* per request or indication */
-        unsigned request_retries;  /* re-sends of an idempotent request after a timeout */
+        const char *name;         /* copied; used in logs (SINK=) */
+        const char *device;       /* copied; opened again on every reopen (a symlink may move) */
+        uint32_t baud;            /* 0: probe 125000, 115200, 1000000 */
+        bool start_stack;         /* start a stopped, configured stack at link-up */
+        unsigned max_in_flight;   /* 1..SINK_IN_FLIGHT_MAX downlinks awaiting their TX indication */
+        usec_t request_timeout;   /* per request or indication */
+        unsigned request_retries; /* re-sends of an idempotent request after a timeout */
         usec_t poll_interval;
         usec_t reopen_min, reopen_max;         /* backoff between (re)open attempts */
         usec_t tx_backoff_min, tx_backoff_max; /* backoff before a downlink is tried again */
@@ -97,15 +97,15 @@ typedef struct SinkLinkCallbacks {
 typedef struct SinkLinkStats {
         uint64_t bytes_rx, bytes_tx;
         uint64_t frames_rx, frames_tx;
-        uint64_t bad_frames;    /* CRC, escape, length byte or size errors, cut short */
-        uint64_t truncated;     /* frames that stopped coming before their END */
-        uint64_t noise;         /* short runs between ENDs and bytes before the first END */
-        uint64_t undecodable;   /* good CRC, but not a valid primitive of that size */
-        uint64_t stale;         /* frames skipped while waiting for something else */
-        uint64_t echoes;        /* SDK16 CRC-error echoes */
-        uint64_t requests;      /* requests written, re-sends included */
-        uint64_t retries;       /* re-sends after a timeout or an echo */
-        uint64_t timeouts;      /* confirms or indications that did not come in time */
+        uint64_t bad_frames;  /* CRC, escape, length byte or size errors, cut short */
+        uint64_t truncated;   /* frames that stopped coming before their END */
+        uint64_t noise;       /* short runs between ENDs and bytes before the first END */
+        uint64_t undecodable; /* good CRC, but not a valid primitive of that size */
+        uint64_t stale;       /* frames skipped while waiting for something else */
+        uint64_t echoes;      /* SDK16 CRC-error echoes */
+        uint64_t requests;    /* requests written, re-sends included */
+        uint64_t retries;     /* re-sends after a timeout or an echo */
+        uint64_t timeouts;    /* confirms or indications that did not come in time */
         uint64_t polls;
         uint64_t indications;   /* answered, duplicates included */
         uint64_t duplicates;    /* indications seen again with the same frame id and bytes */
@@ -132,19 +132,19 @@ typedef struct SinkLinkStats {
 
 typedef struct SinkLinkInfo {
         SinkLinkState state;
-        uint32_t baud;                /* current or last working rate; 0 unknown */
+        uint32_t baud; /* current or last working rate; 0 unknown */
         bool has_node_address, has_network_address, has_channel, has_role, has_stack_status;
         uint32_t node_address;
         uint32_t network_address;
         uint8_t channel;
         uint8_t role;
-        uint8_t stack_status;         /* 0 running, else SINK_STACK_* bits */
+        uint8_t stack_status; /* 0 running, else SINK_STACK_* bits */
         uint8_t mtu;
         uint16_t api_version;
         uint16_t firmware[4];
         bool autostart;
-        unsigned in_flight;           /* downlinks between request and TX indication */
-        unsigned queued;              /* downlinks waiting (backoff included) */
+        unsigned in_flight; /* downlinks between request and TX indication */
+        unsigned queued;    /* downlinks waiting (backoff included) */
 } SinkLinkInfo;
 
 int sink_link_new(sd_event *event, const SinkLinkOptions *options, const SinkLinkCallbacks *callbacks,

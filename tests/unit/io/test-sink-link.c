@@ -74,7 +74,8 @@ static void fake_write(Fake *f, const uint8_t *p, size_t n) {
         while (n > 0) {
                 ssize_t k = write(f->master, p, n);
                 if (k < 0 && errno == EAGAIN) {
-                        struct timespec ts = { .tv_nsec = 100000 }; /* the pty is full: the host reads soon */
+                        struct timespec ts = { .tv_nsec =
+                                                       100000 }; /* the pty is full: the host reads soon */
                         nanosleep(&ts, NULL);
                         continue;
                 }
@@ -84,7 +85,8 @@ static void fake_write(Fake *f, const uint8_t *p, size_t n) {
         }
 }
 
-static void fake_write_frame(Fake *f, uint8_t primitive, uint8_t frame_id, const uint8_t *payload, size_t len) {
+static void fake_write_frame(Fake *f, uint8_t primitive, uint8_t frame_id, const uint8_t *payload,
+                             size_t len) {
         uint8_t wire[SINK_SLIP_WIRE_MAX(SINK_FRAME_MAX)];
         int n = sink_frame_encode(SINK_TO_HOST, primitive, frame_id, payload, len, wire, sizeof(wire));
         assert_true(n > 0);
@@ -114,8 +116,8 @@ static void fake_flush_dev(Fake *f, const SinkMsg *req) {
                 if (f->noise) {
                         static const uint8_t junk[] = { 0x00, 0x55, 0xC0, 0x00, 0xC0, 0x13, 0x37 };
                         uint8_t wire[SINK_SLIP_WIRE_MAX(8)];
-                        int n = sink_frame_encode(SINK_TO_HOST, cnf, req->frame_id, (const uint8_t *)"\0", 1, wire,
-                                                  sizeof(wire));
+                        int n = sink_frame_encode(SINK_TO_HOST, cnf, req->frame_id, (const uint8_t *)"\0", 1,
+                                                  wire, sizeof(wire));
                         assert_true(n > 0);
                         wire[n - 2] ^= 0x01; /* CRC byte, never a special one in this frame */
                         fake_write(f, junk, sizeof(junk));
@@ -214,14 +216,16 @@ static void fake_handle(Fake *f, const SinkFrame *fr) {
                 unaligned_write_le32(ind + 4, m.data_tx.dst_addr);
                 ind[8] = m.data_tx.dst_ep;
                 ind[13] = 1; /* discarded */
-                assert_int_equal(sink_dev_queue_indication(f->dev, SINK_PRIM_DATA_TX_IND, ind, sizeof(ind)), 0);
+                assert_int_equal(sink_dev_queue_indication(f->dev, SINK_PRIM_DATA_TX_IND, ind, sizeof(ind)),
+                                 0);
                 return;
         }
         if (m.type == SINK_MSG_DATA_TX_TT_REQ && f->stale_echo_tx) {
                 uint8_t echo[SINK_ECHO_WIRE_SIZE];
                 f->stale_echo_tx = false;
                 /* says it got 9 bytes: not this request's length */
-                assert_int_equal(sink_echo_encode(SINK_ECHO_BAD_CRC, 9, echo, sizeof(echo)), (int)sizeof(echo));
+                assert_int_equal(sink_echo_encode(SINK_ECHO_BAD_CRC, 9, echo, sizeof(echo)),
+                                 (int)sizeof(echo));
                 fake_write(f, echo, sizeof(echo));
         }
         n = sink_slip_encode(SINK_TO_DEVICE, fr->raw, fr->raw_len, wire, sizeof(wire));
@@ -361,25 +365,26 @@ static void test_options(SinkLinkOptions *o, const char *device) {
 }
 
 static void host_start(Host *h, sd_event *e, const SinkLinkOptions *o) {
-        SinkLinkCallbacks cb = { .on_uplink = on_uplink, .on_send_result = on_send_result,
+        SinkLinkCallbacks cb = { .on_uplink = on_uplink,
+                                 .on_send_result = on_send_result,
                                  .on_state_change = on_state_change };
         *h = (Host){};
         assert_int_equal(sink_link_new(e, o, &cb, h, &h->link), 0);
         assert_int_equal(sink_link_start(h->link), 0);
 }
 
-#define WAIT_FOR(e, timeout, expr)                                                                           \
-        ({                                                                                                   \
-                usec_t _end = usec_add(now(CLOCK_MONOTONIC), (timeout));                                     \
-                bool _ok;                                                                                    \
-                for (;;) {                                                                                   \
-                        if ((_ok = (expr)))                                                                  \
-                                break;                                                                       \
-                        if (now(CLOCK_MONOTONIC) >= _end)                                                    \
-                                break;                                                                       \
-                        assert_true(sd_event_run((e), 10 * USEC_PER_MSEC) >= 0);                             \
-                }                                                                                            \
-                _ok;                                                                                         \
+#define WAIT_FOR(e, timeout, expr)                                               \
+        ({                                                                       \
+                usec_t _end = usec_add(now(CLOCK_MONOTONIC), (timeout));         \
+                bool _ok;                                                        \
+                for (;;) {                                                       \
+                        if ((_ok = (expr)))                                      \
+                                break;                                           \
+                        if (now(CLOCK_MONOTONIC) >= _end)                        \
+                                break;                                           \
+                        assert_true(sd_event_run((e), 10 * USEC_PER_MSEC) >= 0); \
+                }                                                                \
+                _ok;                                                             \
         })
 
 static bool link_up(Host *h) {
@@ -441,8 +446,8 @@ static int teardown(void **state) {
 static const uint8_t start_pdu[] = { 0x01, 0x01, 0x00, 0x20, 0x00, 0x07, 0x01, 0xAA, 0xBB, 0xCC };
 
 static int queue_uplink(World *w, uint32_t src, uint8_t src_ep, uint8_t dst_ep) {
-        return sink_dev_queue_data_rx(w->f.dev, now(CLOCK_MONOTONIC), src, src_ep, dst_ep, sink_qos_hop_make(1, 3),
-                                      128, start_pdu, sizeof(start_pdu));
+        return sink_dev_queue_data_rx(w->f.dev, now(CLOCK_MONOTONIC), src, src_ep, dst_ep,
+                                      sink_qos_hop_make(1, 3), 128, start_pdu, sizeof(start_pdu));
 }
 
 /* ---- tests ---- */
@@ -647,9 +652,9 @@ static void test_uplink_and_downlink(void **state) {
         world_start(&w);
         assert_true(WAIT_FOR(w.e, DEADLINE, link_up(&w.h)));
 
-        assert_int_equal(queue_uplink(&w, 0x2001, 10, 11), 0);   /* not provisioning */
+        assert_int_equal(queue_uplink(&w, 0x2001, 10, 11), 0); /* not provisioning */
         assert_int_equal(queue_uplink(&w, 0x2002, 246, 255), 0);
-        assert_int_equal(queue_uplink(&w, 0x2003, 160, 39), 0);  /* 5G Mesh */
+        assert_int_equal(queue_uplink(&w, 0x2003, 160, 39), 0); /* 5G Mesh */
         assert_true(WAIT_FOR(w.e, DEADLINE, w.h.uplinks == 2 && sink_dev_queued(w.f.dev) == 0));
         assert_int_equal(sink_link_get_stats(w.h.link)->ignored, 1);
         assert_int_equal(w.h.last_up.source_address, 0x2003);
@@ -727,7 +732,8 @@ static void test_pacing(void **state) {
         world_start(&w);
         assert_true(WAIT_FOR(w.e, DEADLINE, link_up(&w.h)));
         for (uint64_t k = 0; k < 12; k++)
-                assert_int_equal(sink_link_send(w.h.link, 0x3000 + (uint32_t)k, 255, 246, data, sizeof(data), k), 0);
+                assert_int_equal(
+                        sink_link_send(w.h.link, 0x3000 + (uint32_t)k, 255, 246, data, sizeof(data), k), 0);
         assert_true(WAIT_FOR(w.e, DEADLINE, w.h.n_results == 12));
         assert_int_equal(w.f.downlinks, 12);
         assert_int_equal(w.f.tx_outstanding_max, 2);
@@ -799,9 +805,9 @@ static void test_reboot_rereads_and_resends(void **state) {
         assert_int_equal(sink_link_send(w.h.link, 0x2002, 255, 246, data, sizeof(data), 11), 0);
         assert_true(WAIT_FOR(w.e, DEADLINE, w.h.n_results == 1));
         assert_int_equal(w.h.results[0].error, 0);
-        assert_int_equal(w.f.downlinks, 2);   /* before the reboot (its TX indication lost), and again */
+        assert_int_equal(w.f.downlinks, 2); /* before the reboot (its TX indication lost), and again */
         assert_int_equal(sink_link_get_stats(w.h.link)->reboots, 1);
-        assert_int_equal(w.f.node_address_reads, 2); /* settings read again */
+        assert_int_equal(w.f.node_address_reads, 2);               /* settings read again */
         assert_true(sink_link_get_stats(w.h.link)->timeouts >= 1); /* the reboot's silence */
         assert_int_equal(sink_link_get_stats(w.h.link)->link_downs, 0);
         assert_true(link_up(&w.h));
@@ -914,9 +920,11 @@ static void test_broken_answers_handled_at_once(void **state) {
         w.f.mangle_primitive = SINK_PRIM_CSAP_ATTR_READ;
         w.f.mangle = MANGLE_CUT;
         unsigned reads = w.f.node_address_reads;
-        assert_int_equal(sink_dev_queue_indication(w.f.dev, SINK_PRIM_STACK_STATE_IND, (const uint8_t[]){ 0, 0 }, 2),
-                         0); /* "rebooted": the settings are read again */
-        assert_true(WAIT_FOR(w.e, DEADLINE, w.f.node_address_reads > reads && link_up(&w.h) && w.f.mangle == MANGLE_NONE));
+        assert_int_equal(
+                sink_dev_queue_indication(w.f.dev, SINK_PRIM_STACK_STATE_IND, (const uint8_t[]){ 0, 0 }, 2),
+                0); /* "rebooted": the settings are read again */
+        assert_true(WAIT_FOR(w.e, DEADLINE,
+                             w.f.node_address_reads > reads && link_up(&w.h) && w.f.mangle == MANGLE_NONE));
         assert_true(WAIT_FOR(w.e, DEADLINE, st->truncated == 1 && st->retries >= 1));
 
         /* a poll's confirm with a bad CRC: polled again at once */
