@@ -456,7 +456,7 @@ class SinkSim:
 
     def __init__(self, workdir, name="sink0", nodes=100, mix="whitelisted=1", seed=1, node_timeout="1s",
                  retries=3, ramp="2s", faults=None, baud=None, network_name=None, network_address=None,
-                 channel=None, allow_unsecured=False, extra=()):
+                 channel=None, allow_unsecured=False, five_g=False, extra=()):
         self.workdir = workdir
         self.name = name
         self.link = os.path.join(workdir, f"tty-{name}")
@@ -473,6 +473,8 @@ class SinkSim:
         self.allow_unsecured = allow_unsecured
         if allow_unsecured:
             self.common += ["--allow-unsecured"]
+        if five_g:
+            self.common += ["--5g"]
         self.run_args = ["--node-timeout", node_timeout, "--retries", str(retries), "--ramp", ramp,
                          "--summary-json", self.json, "--linger", "3s", *extra]
         if faults:

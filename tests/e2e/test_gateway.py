@@ -241,3 +241,13 @@ def test_two_sinks(scenario):
         s = check_fleet(sc, sim)
         want = 0x0A0A0A if sim.name == "sinkA" else 0x0B0B0B
         assert all(n["params"]["network_address"] == want for n in s["nodes"] if n["outcome"] == "provisioned")
+
+
+def test_5g_mesh_endpoints(scenario):
+    """5G Mesh nodes: STARTs on 160 -> 39, answers on 160 -> 40, 135-byte node buffers."""
+    sc = scenario("5g", [dict(nodes=100, mix=MIX_FAULTS, seed=20, five_g=True)])
+    sc.finish()
+    s = check_fleet(sc, sc.sims[0])
+    assert s["outcomes"]["provisioned"] == 80
+    assert s["mesh"]["downlinks"] >= 100  # the simulator counts only 160 -> 40 here
+    assert s["mesh"]["downlinks_unrouted"] == 0
