@@ -108,6 +108,19 @@ bool bytes_map_contains(const BytesMap *m, const void *key, size_t len) {
         return find_slot(m->slots, m->n_slots, siphash24(key, len, m->hash_key), key, len)->key != NULL;
 }
 
+int bytes_map_get(const BytesMap *m, const void *key, size_t len, const char **ret_value) {
+        const Entry *e;
+
+        if (m->n_slots == 0)
+                return -ENOENT;
+        e = find_slot(m->slots, m->n_slots, siphash24(key, len, m->hash_key), key, len);
+        if (!e->key)
+                return -ENOENT;
+        if (ret_value)
+                *ret_value = e->value;
+        return 0;
+}
+
 size_t bytes_map_size(const BytesMap *m) {
         return m->n_used;
 }

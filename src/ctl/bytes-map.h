@@ -16,4 +16,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(BytesMap *, bytes_map_free);
  * *ret_existing (optional) points at the value stored first; -ENOMEM. */
 int bytes_map_add(BytesMap *m, const void *key, size_t len, const char *value, const char **ret_existing);
 bool bytes_map_contains(const BytesMap *m, const void *key, size_t len);
+/* The value stored with key (NULL if it was added without one); -ENOENT if the key is not there. */
+int bytes_map_get(const BytesMap *m, const void *key, size_t len, const char **ret_value);
 size_t bytes_map_size(const BytesMap *m);

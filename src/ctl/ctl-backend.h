@@ -15,9 +15,19 @@
 
 typedef struct CtlBackend CtlBackend;
 
+/* What a failed commit() (or a dry-run rollback()) refused, for backends that apply a group of puts only
+ * then (the remote backend: the daemon applies the whole batch at commit): the network's name or the
+ * device's label ("" if unknown) and the StoreError of its field. Cleared by begin(). */
+typedef struct CtlCommitError {
+        bool is_network;
+        char name[NAME_MAX_LEN + 1];
+        StoreError error;
+} CtlCommitError;
+
 struct CtlBackend {
-        const char *kind; /* "local" */
+        const char *kind; /* "local", "remote" (ctl-backend-remote.h) */
         void *data;
+        CtlCommitError commit_error;
 
         /* All or nothing for a group of puts (import). */
         int (*begin)(CtlBackend *b);

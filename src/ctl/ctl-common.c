@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ctl-backend-remote.h"
 #include "ctl-common.h"
 #include "ctl-parse.h"
 #include "fileio.h"
@@ -22,6 +23,98 @@ static void wipe_master_key(void) {
         explicit_bzero_safe(master_key, sizeof(master_key));
 }
 
+/* remote mode: --password @FILE is read once and kept here for the run; wiped at exit */
+static char remote_password[KEY_FILE_MAX + 1];
+
+static void wipe_remote_password(void) {
+        explicit_bzero_safe(remote_password, sizeof(remote_password));
+}
+
+/* HOST, HOST:PORT, [V6], [V6]:PORT */
+static int parse_host_port(const char *arg, char *host, size_t size, uint16_t *ret_port) {
+        const char *colon, *end = arg + strlen(arg);
+        uint16_t port = 0;
+
+        if (arg[0] == '[') {
+                const char *close = strchr(arg, ']');
+                if (!close || (close[1] != '\0' && close[1] != ':'))
+                        return -EINVAL;
+                colon = close[1] == ':' ? close + 1 : NULL;
+                if ((size_t)(close - arg - 1) >= size || close == arg + 1)
+                        return -EINVAL;
+                memcpy(host, arg + 1, (size_t)(close - arg - 1));
+                host[close - arg - 1] = '\0';
+        } else {
+                colon = strchr(arg, ':');
+                if (colon && strchr(colon + 1, ':'))
+                        colon = NULL; /* a bare IPv6 address */
+                size_t n = colon ? (size_t)(colon - arg) : (size_t)(end - arg);
+                if (n == 0 || n >= size)
+                        return -EINVAL;
+                memcpy(host, arg, n);
+                host[n] = '\0';
+        }
+        if (colon && (safe_atou16(colon + 1, &port) < 0 || port == 0))
+                return -EINVAL;
+        *ret_port = port;
+        return 0;
+}
+
+static int ctl_backend_remote(Ctl *c, CtlAccess access, CtlBackend **ret) {
+        static char host[CONF_HOST_MAX_LEN + 1];
+        CtlRemoteOptions o = {};
+        char esc[256];
+        int r;
+
+        if (parse_host_port(c->remote.mqtt, host, sizeof(host), &o.port) < 0)
+                return ctl_usage_error(c, "--mqtt: expected HOST or HOST:PORT, got '%s'",
+                                       cescape_str(c->remote.mqtt, esc, sizeof(esc)));
+        if (!c->remote.instance)
+                return ctl_usage_error(c, "--mqtt needs --instance ID (the daemon's [Api] InstanceId=)");
+        if (!mgmt_name_valid(c->remote.instance))
+                return ctl_usage_error(c, "--instance: 1..%u characters of A-Z a-z 0-9 . _ -", NAME_MAX_LEN);
+        if ((c->remote.ca_file || c->remote.cert_file) && !c->remote.tls)
+                return ctl_usage_error(c, "--ca-file and --cert-file need --tls");
+        if (!!c->remote.cert_file != !!c->key_file && c->remote.tls)
+                return ctl_usage_error(c, "a client certificate needs both --cert-file and --key-file");
+
+        o.host = host;
+        o.instance = c->remote.instance;
+        o.tls = c->remote.tls;
+        o.ca_file = c->remote.ca_file;
+        o.cert_file = c->remote.cert_file;
+        o.key_file = c->remote.tls ? c->key_file : NULL;
+        o.username = c->remote.username;
+        o.timeout = c->remote.timeout;
+        if (c->remote.password) {
+                const char *p = c->remote.password;
+                if (p[0] == '@') {
+                        _cleanup_free_ char *content = NULL;
+                        size_t n = 0;
+
+                        r = read_full_file(p + 1, KEY_FILE_MAX, &content, &n);
+                        if (r < 0)
+                                return ctl_error(c, r, "--password: cannot read '%s'",
+                                                 cescape_str(p + 1, esc, sizeof(esc)));
+                        while (n > 0 && strchr("\r\n", content[n - 1]))
+                                content[--n] = '\0';
+                        atexit(wipe_remote_password);
+                        snprintf(remote_password, sizeof(remote_password), "%s", content);
+                        explicit_bzero_safe(content, n);
+                        o.password = remote_password;
+                } else
+                        o.password = p;
+        }
+        if (!getenv("MESHPROV_LOG_LEVEL"))
+                log_set_max_level(LOG_NOTICE); /* the MQTT client's connection chatter is for the daemon */
+
+        r = ctl_backend_remote_new(&o, access == CTL_DRY_RUN, &c->backend);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the remote backend: %m");
+        *ret = c->backend;
+        return 0;
+}
+
 int ctl_backend(Ctl *c, CtlAccess access, CtlBackend **ret) {
         _cleanup_(store_freep) Store *s = NULL;
         StoreOptions o = {};
@@ -34,6 +127,8 @@ int ctl_backend(Ctl *c, CtlAccess access, CtlBackend **ret) {
                 *ret = c->backend;
                 return 0;
         }
+        if (c->remote.mqtt)
+                return ctl_backend_remote(c, access, ret);
 
         cescape_str(c->db_path, esc, sizeof(esc));
         exists = stat(c->db_path, &st) >= 0;
@@ -85,6 +180,32 @@ int ctl_common_option(Ctl *c, int opt, const char *help) {
                 return 1;
         case ARG_JSON:
                 c->json = true;
+                return 1;
+        case ARG_MQTT:
+                c->remote.mqtt = optarg;
+                return 1;
+        case ARG_INSTANCE:
+                c->remote.instance = optarg;
+                return 1;
+        case ARG_TLS:
+                c->remote.tls = true;
+                return 1;
+        case ARG_CA_FILE:
+                c->remote.ca_file = optarg;
+                return 1;
+        case ARG_CERT_FILE:
+                c->remote.cert_file = optarg;
+                return 1;
+        case ARG_USERNAME:
+                c->remote.username = optarg;
+                return 1;
+        case ARG_PASSWORD:
+                c->remote.password = optarg;
+                return 1;
+        case ARG_TIMEOUT:
+                if (parse_sec(optarg, &c->remote.timeout) < 0 || c->remote.timeout == 0)
+                        return ctl_usage_error(c, "--timeout: expected a time span (10s, 2min), got '%s'",
+                                               optarg);
                 return 1;
         case 'h':
                 fputs(help, stdout);
@@ -246,7 +367,49 @@ char *uid_to_hex(const uint8_t *uid, size_t len, char *buf, size_t bufsz) {
         return hex_encode(uid, len, buf, bufsz);
 }
 
+/* ---- key placeholders of the remote backend ---- */
+
+#define PLACEHOLDER_MARKER_SIZE 8u
+static uint8_t placeholder_marker[PLACEHOLDER_MARKER_SIZE];
+static bool placeholder_marker_set;
+
+/* [8 bytes of the fingerprint][8-byte marker][zeros] */
+void ctl_key_placeholder(const char *fp, uint8_t *key, size_t len) {
+        uint8_t bytes[8];
+        const char *hex;
+
+        assert(len >= 16);
+        if (!placeholder_marker_set) {
+                if (random_bytes(placeholder_marker, sizeof(placeholder_marker)) < 0)
+                        memset(placeholder_marker, 0xa5, sizeof(placeholder_marker));
+                placeholder_marker_set = true;
+        }
+        hex = startswith(strempty(fp), "sha256:");
+        if (!hex || strlen(hex) != 2 * sizeof(bytes) ||
+            hex_decode(hex, bytes, sizeof(bytes)) != (int)sizeof(bytes))
+                memset(bytes, 0xff, sizeof(bytes)); /* shown as "sha256:ffffffffffffffff" */
+        memset(key, 0, len);
+        memcpy(key, bytes, sizeof(bytes));
+        memcpy(key + sizeof(bytes), placeholder_marker, sizeof(placeholder_marker));
+}
+
+static bool is_placeholder(const uint8_t *key, size_t len) {
+        if (!placeholder_marker_set || len < 16)
+                return false;
+        if (memcmp(key + 8, placeholder_marker, sizeof(placeholder_marker)) != 0)
+                return false;
+        for (size_t i = 16; i < len; i++)
+                if (key[i] != 0)
+                        return false;
+        return true;
+}
+
 char *fingerprint(const uint8_t *key, size_t len, char *buf, size_t bufsz) {
+        if (is_placeholder(key, len)) {
+                char hex[17];
+                snprintf(buf, bufsz, "sha256:%s", hex_encode(key, 8, hex, sizeof(hex)));
+                return buf;
+        }
         if (!key_fingerprint(key, len, buf, bufsz))
                 snprintf(buf, bufsz, "?");
         return buf;

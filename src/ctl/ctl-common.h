@@ -23,6 +23,16 @@ typedef struct Ctl {
         CtlBackend *backend; /* opened on first use */
         const char *command; /* "network add": for messages */
         char **argv;         /* the command's arguments, for messages about bad options */
+        /* remote mode (ctl-backend-remote.h): a running daemon through the MQTT management API */
+        struct {
+                const char *mqtt;     /* --mqtt HOST[:PORT]; NULL: local mode */
+                const char *instance; /* --instance */
+                bool tls;
+                const char *ca_file, *cert_file; /* the TLS client key is --key-file in remote mode */
+                const char *username;
+                const char *password; /* --password PASSWORD|@FILE */
+                usec_t timeout;
+        } remote;
 } Ctl;
 
 typedef enum CtlAccess {
@@ -31,21 +41,35 @@ typedef enum CtlAccess {
         CTL_DRY_RUN, /* writable; a missing database is an empty one in memory (nothing is created) */
 } CtlAccess;
 
-/* Opens the database (and finds the master key) on first use. */
+/* Opens the database (and finds the master key) on first use; with --mqtt, sets up the remote backend. */
 int ctl_backend(Ctl *c, CtlAccess access, CtlBackend **ret);
 
-/* Options every command accepts besides its own: --db, --key-file, --json, --help. */
+/* Options every command accepts besides its own: --db, --key-file, --json, --help, and the remote mode's. */
 enum {
         ARG_DB = 0x1000,
         ARG_KEY_FILE,
         ARG_JSON,
         ARG_HELP,
+        ARG_MQTT,
+        ARG_INSTANCE,
+        ARG_TLS,
+        ARG_CA_FILE,
+        ARG_CERT_FILE,
+        ARG_USERNAME,
+        ARG_PASSWORD,
+        ARG_TIMEOUT,
         ARG_FIRST_COMMAND_OPTION, /* commands number their own options from here */
 };
-#define CTL_COMMON_OPTIONS                                                                                \
-        { "db", required_argument, NULL, ARG_DB }, { "key-file", required_argument, NULL, ARG_KEY_FILE }, \
-                { "json", no_argument, NULL, ARG_JSON }, {                                                \
-                "help", no_argument, NULL, 'h'                                                            \
+#define CTL_COMMON_OPTIONS                                                                                  \
+        { "db", required_argument, NULL, ARG_DB }, { "key-file", required_argument, NULL, ARG_KEY_FILE },   \
+                { "json", no_argument, NULL, ARG_JSON }, { "mqtt", required_argument, NULL, ARG_MQTT },     \
+                { "instance", required_argument, NULL, ARG_INSTANCE },                                      \
+                { "tls", no_argument, NULL, ARG_TLS }, { "ca-file", required_argument, NULL, ARG_CA_FILE }, \
+                { "cert-file", required_argument, NULL, ARG_CERT_FILE },                                    \
+                { "username", required_argument, NULL, ARG_USERNAME },                                      \
+                { "password", required_argument, NULL, ARG_PASSWORD },                                      \
+                { "timeout", required_argument, NULL, ARG_TIMEOUT }, {                                      \
+                "help", no_argument, NULL, 'h'                                                              \
         }
 
 /* Handles a common option; returns 1 if it was one (0 if not). For 'h' prints help and returns 2. For an
@@ -77,6 +101,11 @@ int ctl_parse_uid_arg(Ctl *c, const char *arg, uint8_t ret[static PROV_UID_MAX],
  * meaning "that long ago" ("1h", "30min"). */
 int ctl_parse_time(Ctl *c, const char *option, const char *arg, usec_t *ret);
 
+/* Remote backends never see keys: they fill key fields with a placeholder standing for the fingerprint the
+ * daemon sent ("sha256:<16 hex>"), and fingerprint() shows that fingerprint for it. The placeholder carries
+ * a random per-process marker, so a real key is never mistaken for one. */
+void ctl_key_placeholder(const char *fingerprint, uint8_t *key, size_t len);
+
 /* Output helpers */
 char *uid_to_hex(const uint8_t *uid, size_t len, char *buf, size_t bufsz);  /* buf >= 2*PROV_UID_MAX+1 */
 char *fingerprint(const uint8_t *key, size_t len, char *buf, size_t bufsz); /* buf >= KEY_FINGERPRINT_MAX */
@@ -103,6 +132,9 @@ int ctl_events(Ctl *c, int argc, char **argv);
 int ctl_stats(Ctl *c, int argc, char **argv);
 int ctl_import(Ctl *c, int argc, char **argv);
 int ctl_export(Ctl *c, int argc, char **argv);
+/* Remote mode only (ctl-status.c): the daemon's status, and `stats` with the daemon's statistics. */
+int ctl_status(Ctl *c, int argc, char **argv);
+int ctl_stats_remote(Ctl *c, CtlBackend *b, usec_t since, usec_t until);
 
 /* JSON objects shared by several commands */
 void json_network(JsonOut *j, const StoreNetwork *n);

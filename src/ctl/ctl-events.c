@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include "ctl-backend-remote.h"
 #include "ctl-common.h"
 #include "provmsg.h"
 #include "table.h"
@@ -51,6 +52,7 @@ typedef struct EventsCtx {
         size_t n_buf;
         int64_t last_id;
         unsigned n;
+        const StoreAuditFilter *filter; /* --follow in remote mode: live events are filtered here */
 } EventsCtx;
 
 static const char *method_str(int m, char *buf, size_t bufsz) {
@@ -163,6 +165,24 @@ static int events_cb(const StoreAuditEvent *e, void *userdata) {
         return table_event(x->t, e);
 }
 
+/* remote --follow: a live event, filtered as the audit query would */
+static int live_event_cb(const StoreAuditEvent *e, void *userdata) {
+        EventsCtx *x = userdata;
+        const StoreAuditFilter *f = x->filter;
+
+        if (f->uid && (e->uid_len != f->uid_len || memcmp(e->uid, f->uid, f->uid_len) != 0))
+                return 0;
+        if (f->kind >= 0 && (int)e->kind != f->kind)
+                return 0;
+        if (f->result && !streq(e->result, f->result))
+                return 0;
+        if ((f->since > 0 && e->time < f->since) || (f->until > 0 && e->time >= f->until))
+                return 0;
+        emit_event(x, e);
+        fflush(stdout);
+        return 0;
+}
+
 static int follow(Ctl *c, CtlBackend *b, StoreAuditFilter f, unsigned limit) {
         _cleanup_free_ StoreAuditEvent *buf = NULL;
         struct sigaction sa = { .sa_handler = on_signal };
@@ -196,6 +216,13 @@ static int follow(Ctl *c, CtlBackend *b, StoreAuditFilter f, unsigned limit) {
                         return ctl_error(c, r, "Failed to read events");
         }
         fflush(stdout);
+
+        /* remote mode: the daemon's live events instead of polling its audit log */
+        if (ctl_backend_is_remote(b)) {
+                x.filter = &f;
+                r = ctl_backend_remote_follow(b, live_event_cb, &x);
+                return r < 0 ? ctl_error(c, r, "Failed to follow events") : 0;
+        }
 
         (void)sigaction(SIGINT, &sa, NULL);
         (void)sigaction(SIGTERM, &sa, NULL);
@@ -411,6 +438,8 @@ int ctl_stats(Ctl *c, int argc, char **argv) {
         r = ctl_backend(c, CTL_READ, &b);
         if (r < 0)
                 return r;
+        if (ctl_backend_is_remote(b)) /* the daemon counts, and adds routes and its live counters */
+                return ctl_stats_remote(c, b, f.since, f.until);
         r = b->audit_query(b, &f, stats_cb, s);
         if (r < 0)
                 return ctl_error(c, r, "Failed to read the audit log");

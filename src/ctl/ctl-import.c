@@ -202,6 +202,10 @@ int ctl_export(Ctl *c, int argc, char **argv) {
         r = ctl_backend(c, CTL_READ, &b);
         if (r < 0)
                 return r;
+        if (include_keys && streq(b->kind, "remote"))
+                return ctl_error(c, 0,
+                                 "--include-keys: the management API never sends keys; export with keys "
+                                 "where the database is (--db)");
         if (streq(path, "-")) {
                 r = ctl_export_yaml(b, stdout, include_keys, &res);
                 if (r < 0)

@@ -906,6 +906,23 @@ static int store_error(Importer *im, int r, const YNode *at, const char *path, b
         return entry_error(im, r, at, path, field[0] ? field : NULL, "%s", se->message);
 }
 
+/* A backend that applies the whole group at commit (remote: the daemon) names the item it refused in
+ * b->commit_error; report it as if the put itself had failed. Returns true if it did. */
+static bool commit_error(Importer *im, int r) {
+        const CtlCommitError *ce = &im->b->commit_error;
+        char path[128], esc[80];
+
+        if (ce->error.message[0] == '\0')
+                return false;
+        if (ce->name[0]) {
+                escape_name(ce->name, esc, sizeof(esc));
+                snprintf(path, sizeof(path), "%s.%s", ce->is_network ? "networks" : "nodes", esc);
+        } else
+                snprintf(path, sizeof(path), "%s", ce->is_network ? "networks" : "nodes");
+        (void)store_error(im, r, NULL, path, !ce->is_network, &ce->error);
+        return true;
+}
+
 /* pass 2: write one node */
 static int node_apply(Importer *im, const YNode *key, const YNode *value) {
         StoreDevice d, old;
@@ -1244,14 +1261,17 @@ int ctl_import_yaml(CtlBackend *b, const void *buf, size_t len, const ImportOpti
         if (r < 0 || im.opts->dry_run) {
                 q = b->rollback(b);
                 if (r >= 0 && q < 0) {
-                        snprintf(err->message, sizeof(err->message), "failed to roll back: %s",
-                                 strerror(-q));
+                        if (!commit_error(&im, q))
+                                snprintf(err->message, sizeof(err->message), "failed to roll back: %s",
+                                         strerror(-q));
                         r = q;
                 }
         } else {
                 r = b->commit(b);
                 if (r < 0) {
-                        snprintf(err->message, sizeof(err->message), "failed to commit: %s", strerror(-r));
+                        if (!commit_error(&im, r))
+                                snprintf(err->message, sizeof(err->message), "failed to commit: %s",
+                                         strerror(-r));
                         (void)b->rollback(b);
                 }
         }

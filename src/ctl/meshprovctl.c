@@ -9,15 +9,25 @@ static const char help[] =
         "Usage: meshprovctl [OPTIONS] COMMAND ...\n"
         "\n"
         "Manage the meshprov provisioning whitelist: networks, vendors, devices, the audit log.\n"
-        "Works on the SQLite database directly.\n"
+        "Works on the SQLite database directly, or with --mqtt on a running meshprovd through its MQTT\n"
+        "management API (the daemon's [Api] Enabled=yes).\n"
         "\n"
         "Options (also accepted after the command):\n"
         "  --db PATH        database (default: $MESHPROV_DB, else " MESHPROV_DEFAULT_DB ")\n"
         "  --key-file PATH  master key file (default: $CREDENTIALS_DIRECTORY/meshprov-master-key, else\n"
-        "                   master.key next to the database, created with a new database)\n"
+        "                   master.key next to the database, created with a new database); with --mqtt\n"
+        "                   --tls: the TLS client key\n"
         "  --json           machine-readable output: one JSON document per command\n"
         "  -h --help        show help (also after any command)\n"
         "  --version        show the version\n"
+        "\n"
+        "Remote mode:\n"
+        "  --mqtt HOST[:PORT]   the broker of the daemon (port 1883, 8883 with --tls)\n"
+        "  --instance ID        the daemon's [Api] InstanceId=\n"
+        "  --tls                TLS to the broker; --ca-file FILE (default: the system's CAs),\n"
+        "                       --cert-file FILE with --key-file FILE for a client certificate\n"
+        "  --username USER      broker credentials; --password PASSWORD or @FILE\n"
+        "  --timeout TIME       how long to wait for each answer (default 10s)\n"
         "\n"
         "Commands:\n"
         "  network add|set|list|show|remove\n"
@@ -27,6 +37,7 @@ static const char help[] =
         "  stats            counts from the audit log and devices per state\n"
         "  import FILE      import a wm-provisioning v1 YAML file\n"
         "  export FILE      export as wm-provisioning v1 YAML\n"
+        "  status           the daemon's status (remote mode)\n"
         "\n"
         "Keys may be given as HEX, @FILE (hex in a file) or - (hex on standard input) so that they stay "
         "out\n"
@@ -39,7 +50,7 @@ static const struct {
 } groups[] = {
         { "network", ctl_network }, { "vendor", ctl_vendor }, { "device", ctl_device },
         { "events", ctl_events },   { "stats", ctl_stats },   { "import", ctl_import },
-        { "export", ctl_export },
+        { "export", ctl_export },   { "status", ctl_status },
 };
 
 int main(int argc, char **argv) {

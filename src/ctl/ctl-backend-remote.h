@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* meshprovctl's remote mode: a CtlBackend on a running meshprovd through its MQTT management API
+ * (proto/mgmt.proto), so that the network / vendor / device / import / events commands work unchanged.
+ *
+ * The MQTT client is src/io/mqtt.c on a private sd-event loop that runs only while a call waits for its
+ * answer (a synchronous client, as a command-line tool wants). Each call publishes request/<op> with a
+ * request id of its own and waits for the response/<op> carrying that id, at most `timeout` (answers to
+ * other clients on the same topic are ignored).
+ *
+ * What differs from the local backend:
+ * - Keys are never read back: getters fill key fields with placeholders that ctl's fingerprint() shows as
+ * the fingerprint the daemon sent (ctl_key_placeholder()); puts send key bytes only with *_update SET.
+ *   vendor_device_key() is -EOPNOTSUPP (derive keys where the database is).
+ * - A transaction (begin .. commit) is a bulk upload: network and device puts are checked locally with the
+ *   API's own validation, buffered, and sent in chunks of a staged batch; the daemon applies the whole batch
+ *   in one transaction at commit, so a rule that needs the database (an address taken, a missing network)
+ *   fails the commit: commit_error then names the item. rollback() aborts the staged batch, or with dry_run
+ *   asks the daemon to check the whole batch and roll it back. Reads inside a transaction see the daemon's
+ *   committed state, plus networks put earlier in the transaction. Vendor puts and deletes inside a
+ *   transaction are -EOPNOTSUPP. */
+
+#include "ctl-backend.h"
+#include "mgmtapi.h"
+
+typedef struct CtlRemoteOptions {
+        const char *host;
+        uint16_t port;        /* 0: 1883, 8883 with TLS */
+        const char *instance; /* the daemon's [Api] InstanceId */
+        bool tls;
+        const char *ca_file;   /* NULL: the system's CA store */
+        const char *cert_file; /* client certificate */
+        const char *key_file;
+        const char *username;
+        const char *password;
+        usec_t timeout; /* per request (0: 10 s); bulk commits get more, scaled with the batch */
+} CtlRemoteOptions;
+
+/* Does not connect yet: the first call does. The options' strings must outlive the backend. */
+int ctl_backend_remote_new(const CtlRemoteOptions *o, bool dry_run, CtlBackend **ret);
+bool ctl_backend_is_remote(const CtlBackend *b);
+
+/* The daemon's status, and statistics with its live counters (free with mgmt_response_free()). */
+int ctl_backend_remote_status(CtlBackend *b, MgmtStatus *ret);
+int ctl_backend_remote_stats(CtlBackend *b, usec_t since, usec_t until, MgmtResponse **ret);
+/* Calls cb for every live provisioning event (id 0: not in the audit log yet) until SIGINT or SIGTERM, then
+ * returns 0; or the first error, or what cb returned if negative. */
+int ctl_backend_remote_follow(CtlBackend *b, StoreAuditCb cb, void *userdata);
