@@ -354,7 +354,7 @@ static void test_options(SinkLinkOptions *o, const char *device) {
         sink_link_options_default(o);
         o->name = "sink0";
         o->device = device;
-        o->request_timeout = 100 * USEC_PER_MSEC;
+        o->request_timeout = 300 * USEC_PER_MSEC; /* tests that count timeouts use more or less */
         o->poll_interval = 10 * USEC_PER_MSEC;
         o->reopen_min = 20 * USEC_PER_MSEC;
         o->reopen_max = 200 * USEC_PER_MSEC;
@@ -493,6 +493,7 @@ static void test_link_up_reads_settings(void **state) {
         SinkLinkInfo i;
 
         world_init(&w);
+        w.o.request_timeout = 2 * USEC_PER_SEC; /* no timeout is expected at all */
         world_start(&w);
         assert_true(WAIT_FOR(w.e, DEADLINE, link_up(&w.h)));
 
@@ -529,7 +530,7 @@ static void test_baud_probe_order(void **state) {
         size_t n = 0;
 
         world_init(&w);
-        w.o.request_timeout = 50 * USEC_PER_MSEC;
+        w.o.request_timeout = 100 * USEC_PER_MSEC;
         fake_init(&w.f, w.e, &w.dc);
         w.f.answer_baud = 1000000;
         w.o.device = w.f.link;
@@ -590,6 +591,7 @@ static void test_stale_confirms_skipped(void **state) {
         SinkLinkInfo i;
 
         world_init(&w);
+        w.o.request_timeout = 2 * USEC_PER_SEC; /* no timeout is expected at all */
         fake_init(&w.f, w.e, &w.dc);
         w.f.stale = true;
         w.o.device = w.f.link;
@@ -864,6 +866,7 @@ static void test_error_echo_resends_same_frame(void **state) {
         World w;
 
         world_init(&w);
+        w.o.request_timeout = 2 * USEC_PER_SEC; /* no timeout is expected at all */
         w.dc.error_echo = true;
         fake_init(&w.f, w.e, &w.dc);
         w.f.corrupt = 1; /* the first probe arrives with a bad CRC: the SDK16 device says so */
