@@ -513,8 +513,10 @@ static void link_lost(SinkLink *l, int error, const char *why) {
         link_close(l);
         l->setup_active = false;
         if (was_up) {
+                char f_sink[SINK_ID_MAX_LEN + 8];
+                snprintf(f_sink, sizeof(f_sink), "SINK=%s", l->name);
                 l->stats.link_downs++;
-                log_struct_errno(LOG_WARNING, error, LOG_FIELDS("SINK_EVENT=down"),
+                log_struct_errno(LOG_WARNING, error, LOG_FIELDS("SINK_EVENT=down", f_sink),
                                  "Sink %s lost (%s), reopening: %m", l->name, why);
         } else
                 log_debug_errno(error, "Sink %s: %s, reopening later: %m", l->name, why);
@@ -616,9 +618,9 @@ static void setup_begin(SinkLink *l) {
 
 static void link_log_up(SinkLink *l, bool reread) {
         const SinkLinkInfo *i = &l->info;
-        char f_sink[SINK_ID_MAX_LEN + 8], f_node[32], f_net[32], f_ch[24], f_role[24], f_stack[128],
-                f_fw[64], f_api[24], f_mtu[24], f_baud[32], stack[96], node[16] = "unset", net[16] = "unset",
-                                                                       ch[8] = "unset";
+        char f_sink[SINK_ID_MAX_LEN + 8], f_node[32], f_net[32], f_ch[24], f_role[24], f_stack[128];
+        char f_fw[64], f_api[24], f_mtu[24], f_baud[32], stack[96];
+        char node[16] = "unset", net[16] = "unset", ch[8] = "unset";
 
         sink_stack_status_format(i->stack_status, stack, sizeof(stack));
         if (i->has_node_address)
@@ -863,12 +865,13 @@ static void on_confirm(SinkLink *l, const SinkMsg *m, usec_t t) {
 /* ---- indications ---- */
 
 static void on_stack_state(SinkLink *l, const SinkStackState *st, usec_t t) {
-        char s[96];
+        char s[96], f_sink[SINK_ID_MAX_LEN + 8];
 
+        snprintf(f_sink, sizeof(f_sink), "SINK=%s", l->name);
         l->stats.reboots++;
         l->info.has_stack_status = true;
         l->info.stack_status = st->stack_status;
-        log_struct(LOG_NOTICE, LOG_FIELDS("SINK_EVENT=reboot"),
+        log_struct(LOG_NOTICE, LOG_FIELDS("SINK_EVENT=reboot", f_sink),
                    "Sink %s rebooted (stack %s); reading its settings again.", l->name,
                    sink_stack_status_format(st->stack_status, s, sizeof(s)));
         /* what it had queued is gone: send again what was waiting for its TX indication */
