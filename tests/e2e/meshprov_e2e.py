@@ -533,3 +533,118 @@ class SinkSim:
         for k, v in keys.items():
             s += f"{k}={v}\n"
         return s
+
+
+# ---------------------------------------------------------------- management API ----
+
+def mgmt_pb():
+    """The Python classes of proto/mgmt.proto (compiled with the others by gwapi_pb())."""
+    return gwapi_pb()["mgmt"]
+
+
+class ApiClient:
+    """A fleet manager on the management API: requests with ids, answers matched by id, live events and the
+    retained status as they arrive. Conditions are awaited with wait_for()."""
+
+    def __init__(self, broker_port, instance, username=None, password=None, name="fleet"):
+        import paho.mqtt.client as mqtt
+        self.pb = mgmt_pb()
+        self.instance = instance
+        self.prefix = f"meshprov/v1/{instance}/"
+        self.lock = threading.Lock()
+        self.responses = {}      # request_id -> (topic, Response)
+        self.anonymous = []      # (topic, Response) answers without a request id
+        self.events = []         # (raw bytes, Event)
+        self.status = []         # (raw bytes, Status), retained first
+        self.seq = 0
+        self.refused = threading.Event()
+        self.subscribed = threading.Event()
+        self.client = mqtt.Client(client_id=f"test-{name}-{os.getpid()}-{random.getrandbits(32):08x}",
+                                  clean_session=True)
+        if username:
+            self.client.username_pw_set(username, password)
+        self.client.on_message = self._on_message
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = lambda c, u, mid, granted: self.subscribed.set()
+        self.client.connect("127.0.0.1", broker_port, keepalive=30)
+        self.client.loop_start()
+        wait_for(lambda: self.subscribed.is_set() or self.refused.is_set(), 10, f"API client {name} to connect")
+
+    def _on_connect(self, client, userdata, flags, rc):
+        if rc != 0:
+            self.refused.set()
+            return
+        client.subscribe([(self.prefix + "response/+", 1), (self.prefix + "event/#", 1),
+                          (self.prefix + "status", 1)])
+
+    def _on_message(self, client, userdata, msg):
+        rest = msg.topic[len(self.prefix):]
+        with self.lock:
+            if rest.startswith("response/"):
+                r = self.pb.Response()
+                r.ParseFromString(msg.payload)
+                if r.request_id:
+                    self.responses[r.request_id] = (msg.topic, r)
+                else:
+                    self.anonymous.append((msg.topic, r))
+            elif rest.startswith("event/"):
+                e = self.pb.Event()
+                e.ParseFromString(msg.payload)
+                self.events.append((bytes(msg.payload), e))
+            elif rest == "status":
+                s = self.pb.Status()
+                s.ParseFromString(msg.payload)
+                self.status.append((bytes(msg.payload), s))
+
+    def close(self):
+        self.client.loop_stop()
+        self.client.disconnect()
+
+    def next_id(self):
+        self.seq += 1
+        return f"t{os.getpid()}-{self.seq}"
+
+    def send(self, op, payload, qos=1):
+        self.client.publish(self.prefix + "request/" + op, payload, qos=qos).wait_for_publish()
+
+    def answer(self, request_id, timeout=20):
+        def get():
+            with self.lock:
+                return self.responses.get(request_id)
+        return wait_for(get, timeout, f"the answer to {request_id}")
+
+    def call(self, op, fill=None, timeout=20, request=None):
+        """Sends a Request for op (fill(request) sets its body) and returns (topic, Response)."""
+        req = request or self.pb.Request()
+        if not req.request_id:
+            req.request_id = self.next_id()
+        if fill:
+            fill(req)
+        if not req.HasField("body"):
+            getattr(req, op).SetInParent()
+        self.send(op, req.SerializeToString())
+        return self.answer(req.request_id, timeout)
+
+    def ok(self, op, fill=None, timeout=20):
+        topic, r = self.call(op, fill, timeout)
+        assert topic == self.prefix + "response/" + op, topic
+        assert not r.HasField("error"), f"{op}: {r.error}"
+        return r
+
+    def fails(self, op, fill=None, code=None, field=None, timeout=20):
+        _, r = self.call(op, fill, timeout)
+        assert r.HasField("error"), f"{op} should fail: {r}"
+        if code is not None:
+            assert r.error.code == code, f"{op}: {r.error}"
+        if field is not None:
+            assert r.error.field == field, f"{op}: {r.error}"
+        assert r.error.message, r.error
+        return r.error
+
+    def events_for(self, uid):
+        with self.lock:
+            return [(raw, e) for raw, e in self.events if e.uid == uid]
+
+    def last_status(self):
+        with self.lock:
+            return self.status[-1] if self.status else None
