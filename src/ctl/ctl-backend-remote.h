@@ -18,8 +18,11 @@
  *   in one transaction at commit, so a rule that needs the database (an address taken, a missing network)
  *   fails the commit: commit_error then names the item. rollback() aborts the staged batch, or with dry_run
  *   asks the daemon to check the whole batch and roll it back. Reads inside a transaction see the daemon's
- *   committed state, plus networks put earlier in the transaction. Vendor puts and deletes inside a
- *   transaction are -EOPNOTSUPP. */
+ *   committed state, plus networks put earlier in the transaction; device_get() answers from a snapshot of
+ *   the daemon's devices taken with a paged list at the first get (an import asks for every node; the
+ *   snapshot has no user items). Vendor puts and deletes inside a transaction are -EOPNOTSUPP.
+ * - Progress: when standard error is a terminal, the final wait (the daemon applying the batch) is announced;
+ *   the chunks go out while the import walks the file, so its own progress line counts them. */
 
 #include "ctl-backend.h"
 #include "mgmtapi.h"

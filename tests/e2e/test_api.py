@@ -9,6 +9,7 @@ etc/mosquitto-acl.example. Results are checked in the real SQLite file too.
 
 import json
 import os
+import pty
 import signal
 import sqlite3
 import subprocess
@@ -480,8 +481,28 @@ def test_meshprovctl_remote_import_10000(env):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
-    dry = json.loads(ctl_remote(env, "--json", "import", path, "--dry-run", timeout=170).stdout)
+    # a dry run, with standard error on a terminal: the progress display
+    master, slave = pty.openpty()
+    p = subprocess.Popen([binary("meshprovctl"), "--mqtt", f"127.0.0.1:{env['broker'].port}", "--instance",
+                          INSTANCE, "--json", "import", path, "--dry-run"], stdout=subprocess.PIPE,
+                         stderr=slave, text=True)
+    os.close(slave)
+    progress = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not chunk:
+            break
+        progress += chunk
+    os.close(master)
+    out, _ = p.communicate(timeout=170)
+    assert p.returncode == 0, progress
+    dry = json.loads(out)
     assert dry["dry_run"] and dry["devices_created"] == 10000
+    assert b"Importing nodes: 5000/10000" in progress and b"Importing nodes: 10000/10000" in progress, progress
+    assert b"Sent 10000 device(s) to meshprovd" in progress, progress
     assert db_count(daemon, "SELECT COUNT(*) FROM networks WHERE name = 'importnet'") == 0
 
     res = json.loads(ctl_remote(env, "--json", "import", path, timeout=170).stdout)
