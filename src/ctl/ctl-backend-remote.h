@@ -21,8 +21,8 @@
  *   committed state, plus networks put earlier in the transaction; device_get() answers from a snapshot of
  *   the daemon's devices taken with a paged list at the first get (an import asks for every node; the
  *   snapshot has no user items). Vendor puts and deletes inside a transaction are -EOPNOTSUPP.
- * - Progress: when standard error is a terminal, the final wait (the daemon applying the batch) is announced;
- *   the chunks go out while the import walks the file, so its own progress line counts them. */
+ * - Progress: when standard error is a terminal, the final wait (the daemon applying the batch) is
+ * announced; the chunks go out while the import walks the file, so its own progress line counts them. */
 
 #include "ctl-backend.h"
 #include "mgmtapi.h"
