@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "api.h"
+#include "event-util.h"
 #include "hex.h"
 #include "log.h"
 #include "manager.h"
@@ -170,7 +171,7 @@ static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                          MGMT_STAGED_IDLE_SEC);
                 api_drop_batch(a);
         }
-        (void)sd_event_source_set_time_relative(s, a->status_interval);
+        (void)event_source_rearm(s, a->status_interval);
         return 0;
 }
 
@@ -1276,7 +1277,7 @@ void api_on_connect(Api *a) {
                 log_warning_errno(r, "Failed to subscribe to the management API requests '%s', ignoring: %m",
                                   a->topic_requests);
         api_publish_status(a, true);
-        (void)sd_event_source_set_time_relative(a->status_timer, a->status_interval);
+        (void)event_source_rearm(a->status_timer, a->status_interval);
 }
 
 void api_stop(Api *a) {

@@ -109,15 +109,17 @@ int audit_queue_flush(AuditQueue *q) {
         }
         if (r < 0) {
                 q->failures++;
+                q->failing = true;
                 return r;
         }
+        q->failing = false;
         q->written += q->n;
         q->n = 0;
         return 0;
 }
 
 void audit_queue_push(AuditQueue *q, const StoreAuditEvent *ev) {
-        if (q->n == q->cap && audit_queue_flush(q) < 0) {
+        if (q->n == q->cap && (q->failing || audit_queue_flush(q) < 0)) {
                 /* The database refuses writes (locked for long, disk full, ...): keep the newest. */
                 memmove(q->events, q->events + 1, (q->cap - 1) * sizeof(*q->events));
                 q->n--;

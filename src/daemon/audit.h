@@ -12,6 +12,7 @@ typedef struct AuditQueue {
         StoreAuditEvent *events;
         size_t n, cap;
         uint64_t written, dropped, failures;
+        bool failing; /* the last flush failed: a full queue drops its oldest row rather than block again */
 } AuditQueue;
 
 int audit_queue_init(AuditQueue *q, Store *store, size_t cap);
@@ -20,8 +21,9 @@ void audit_queue_done(AuditQueue *q);
 /* Converts a record into a row (stamped with `realtime`, microseconds since the epoch). */
 void audit_event_from_record(const ProvRecord *rec, usec_t realtime, StoreAuditEvent *ret);
 
-/* Queues a row; flushes first when the queue is full. Never fails the caller: a row that cannot be written
- * is counted in `dropped`. */
+/* Queues a row; flushes first when the queue is full, unless the last flush failed (the caller retries
+ * later, on a timer, rather than wait on a locked database for every row). Never fails the caller: a row
+ * that cannot be kept is counted in `dropped`. */
 void audit_queue_push(AuditQueue *q, const StoreAuditEvent *ev);
 /* Writes everything queued, and the device state changes the rows imply. Returns <0 if the write failed
  * (the rows are kept for the next attempt unless the queue overflows). */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
@@ -6,6 +7,7 @@
 #include "config.h"
 
 #include "api.h"
+#include "event-util.h"
 #include "fileio.h"
 #include "hex.h"
 #include "limits.h"
@@ -17,6 +19,8 @@
 #define STATUS_INTERVAL (5 * USEC_PER_SEC)
 #define PRUNE_INTERVAL  USEC_PER_HOUR
 #define PRUNE_BATCH     5000u
+#define AUDIT_RETRY_MIN (250 * USEC_PER_MSEC)
+#define AUDIT_RETRY_MAX (30 * USEC_PER_SEC)
 
 /* ---- engine ---- */
 
@@ -129,7 +133,8 @@ static void manager_execute(Manager *m, const ProvActionList *actions) {
                         assert_not_reached();
                 }
         }
-        if (audit_queue_pending(&m->audit))
+        /* after a failed write the retry timer owns flushing, so a locked database is not hammered */
+        if (audit_queue_pending(&m->audit) && !m->audit.failing)
                 (void)sd_event_source_set_enabled(m->audit_flush, SD_EVENT_ONESHOT);
 }
 
@@ -217,13 +222,35 @@ static void manager_arm_engine_timer(Manager *m, usec_t deadline) {
 
 /* ---- audit ---- */
 
-static int on_audit_flush(sd_event_source *s, void *userdata) {
-        Manager *m = userdata;
+static void manager_audit_flush(Manager *m) {
+        uint64_t dropped = m->audit.dropped;
+        char ts[64];
         int r = audit_queue_flush(&m->audit);
-        if (r < 0 && ratelimit_below(&m->warn_log_rl, now(CLOCK_MONOTONIC)))
-                log_warning_errno(r, "Failed to write %zu audit event(s), will retry: %m", m->audit.n);
-        if (audit_queue_pending(&m->audit))
-                (void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+
+        if (r >= 0) {
+                if (m->audit_backoff > 0)
+                        log_info("Audit log writable again (%" PRIu64 " event(s) dropped meanwhile).",
+                                 m->audit.dropped - dropped);
+                m->audit_backoff = 0;
+                (void)sd_event_source_set_enabled(m->audit_retry, SD_EVENT_OFF);
+                return;
+        }
+        /* The database is locked by another writer for longer than BusyTimeoutSec, or the disk is full:
+         * keep the rows (the queue is bounded) and try again later, backing off up to AUDIT_RETRY_MAX. */
+        m->audit_backoff = CLAMP(m->audit_backoff * 2, AUDIT_RETRY_MIN, AUDIT_RETRY_MAX);
+        if (ratelimit_below(&m->warn_log_rl, now(CLOCK_MONOTONIC)))
+                log_warning_errno(r, "Failed to write %zu audit event(s), retrying in %s: %m", m->audit.n,
+                                  format_timespan(ts, sizeof(ts), m->audit_backoff));
+        (void)event_source_rearm(m->audit_retry, m->audit_backoff);
+}
+
+static int on_audit_flush(sd_event_source *s, void *userdata) {
+        manager_audit_flush(userdata);
+        return 0;
+}
+
+static int on_audit_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        manager_audit_flush(userdata);
         return 0;
 }
 
@@ -239,9 +266,9 @@ static int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 else if (r > 0)
                         log_info("Pruned %d audit event(s) older than the retention time.", r);
                 /* come back soon while there is more to prune, so the loop never stalls on a big delete */
-                (void)sd_event_source_set_time_relative(s, (unsigned)r >= PRUNE_BATCH ? USEC_PER_SEC : PRUNE_INTERVAL);
+                (void)event_source_rearm(s, r >= (int) PRUNE_BATCH ? USEC_PER_SEC : PRUNE_INTERVAL);
         } else
-                (void)sd_event_source_set_time_relative(s, PRUNE_INTERVAL);
+                (void)event_source_rearm(s, PRUNE_INTERVAL);
         return 0;
 }
 
@@ -451,7 +478,7 @@ static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         char buf[256];
         manager_format_status(m, buf, sizeof(buf));
         (void)sd_notifyf(false, "STATUS=%s", buf);
-        (void)sd_event_source_set_time_relative(s, STATUS_INTERVAL);
+        (void)event_source_rearm(s, STATUS_INTERVAL);
         return 0;
 }
 
@@ -635,6 +662,11 @@ int manager_new(const char *config_path, Config *config, Manager **ret) {
         (void)sd_event_source_set_enabled(m->audit_flush, SD_EVENT_OFF);
         /* lower priority than I/O: a burst of uplinks is handled first, then written in one transaction */
         (void)sd_event_source_set_priority(m->audit_flush, SD_EVENT_PRIORITY_IDLE);
+        r = sd_event_add_time_relative(m->event, &m->audit_retry, CLOCK_MONOTONIC, AUDIT_RETRY_MIN,
+                                       10 * USEC_PER_MSEC, on_audit_retry, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the audit writer: %m");
+        (void)sd_event_source_set_enabled(m->audit_retry, SD_EVENT_OFF);
 
         identity_source_init(&m->identity, m->store, &m->lookup);
         if (random_bytes(m->engine_config.hash_key, sizeof(m->engine_config.hash_key)) < 0)
@@ -680,6 +712,7 @@ Manager *manager_free(Manager *m) {
         m->sinks = sinks_free(m->sinks);
         m->engine_timer = sd_event_source_disable_unref(m->engine_timer);
         m->audit_flush = sd_event_source_disable_unref(m->audit_flush);
+        m->audit_retry = sd_event_source_disable_unref(m->audit_retry);
         m->prune_timer = sd_event_source_disable_unref(m->prune_timer);
         m->status_timer = sd_event_source_disable_unref(m->status_timer);
         prov_engine_free(m->engine);

@@ -41,7 +41,9 @@ struct Manager {
         sd_event_source *engine_timer;
 
         AuditQueue audit;
-        sd_event_source *audit_flush;
+        sd_event_source *audit_flush;  /* defer: once per loop iteration while writes succeed */
+        sd_event_source *audit_retry;  /* time: after a failed write, with backoff */
+        usec_t audit_backoff;
         sd_event_source *prune_timer;
         sd_event_source *status_timer;
 

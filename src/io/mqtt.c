@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 
+#include "event-util.h"
 #include "fileio.h"
 #include "log.h"
 #include "mqtt.h"
@@ -198,7 +199,7 @@ static int mqtt_on_misc(sd_event_source *s, uint64_t usec, void *userdata) {
                 if (r < 0 && m->io)
                         mqtt_connection_lost(m, r);
         }
-        (void)sd_event_source_set_time_relative(s, USEC_PER_SEC);
+        (void)event_source_rearm(s, USEC_PER_SEC);
         return 0;
 }
 

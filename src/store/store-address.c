@@ -275,6 +275,35 @@ static int address_allocate(Store *s, const char *network, const uint8_t *uid, s
         return 0;
 }
 
+/* The UID's address when it holds one that is not released: a plain read, no write lock. Returns 1 and the
+ * address, 0 if a write is needed (no row, released, or no pool), <0 on error. */
+static int address_current(Store *s, const char *network, const uint8_t *uid, size_t uid_len, uint32_t *ret) {
+        _cleanup_(stmt_resetp) sqlite3_stmt *st = NULL;
+        Pool p;
+        int r;
+
+        r = pool_lookup(s, network, 0, &p);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (!p.has_pool)
+                return 0;
+        r = store_stmt(s, STMT_ADDR_BY_UID, store_sql_address_by_uid, &st);
+        if (r < 0)
+                return r;
+        r = sqlite_errno(sqlite3_bind_int64(st, 1, p.id) ?: sqlite3_bind_blob(st, 2, uid, (int)uid_len, SQLITE_STATIC));
+        if (r < 0)
+                return r;
+        r = store_step(s, st);
+        if (r <= 0)
+                return r;
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+                return 0;
+        r = column_u32(st, 0, ret);
+        return r < 0 ? r : 1;
+}
+
 int store_address_allocate(Store *s, const char *network, const uint8_t *uid, size_t uid_len, usec_t now,
                            uint32_t *ret) {
         uint32_t a = 0;
@@ -282,6 +311,15 @@ int store_address_allocate(Store *s, const char *network, const uint8_t *uid, si
 
         if (!s || !network || !uid || !ret || !prov_uid_len_valid(uid_len))
                 return -EINVAL;
+        /* A node that already holds its address (every repeated START) needs no write transaction, so it
+         * is answered even while another process holds the write lock. */
+        r = address_current(s, network, uid, uid_len, &a);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                *ret = a;
+                return 0;
+        }
         r = store_tx_start(s);
         if (r < 0)
                 return r;

@@ -534,6 +534,32 @@ def test_meshprovctl_remote_import_10000(env):
 
 # ---------------------------------------------------------------- status and will ----
 
+def test_idle_connection_kept_alive_and_status_repeats():
+    """Nothing to do for several keepalive periods: the daemon still pings the broker (no timeout
+    disconnect, no reconnect) and keeps publishing its status on its interval."""
+    d = workdir("api-idle")
+    broker = Broker(d).start()
+    daemon = Daemon(d, broker_port=broker.port,
+                    extra_conf="[Mqtt]\nKeepAliveSec=5s\n[Api]\nEnabled=yes\nInstanceId=idle-site\n"
+                               "StatusIntervalSec=1s\n")
+    try:
+        daemon.start()
+        watcher = ApiClient(broker.port, "idle-site", name="idle-watcher")
+        wait_for(lambda: watcher.last_status(), 10, "the first status")
+        time.sleep(13)  # > 2.5 keepalive periods; the broker drops a silent client after 1.5
+        log = open(broker.log).read()
+        assert "exceeded timeout" not in log, "the broker dropped the idle daemon"
+        assert daemon.read_log().count("Connected to MQTT broker") == 1
+        ups = [s.uptime_usec for _, s in watcher.status if s.online]
+        assert len(ups) >= 8, f"status published {len(ups)} times in ~13 s at a 1 s interval"
+        assert ups == sorted(ups) and ups[-1] - ups[0] >= 10_000_000
+        watcher.close()
+    finally:
+        daemon.stop()
+        broker.stop()
+        cleanup(d)
+
+
 def test_status_retained_and_last_will():
     d = workdir("api-will")
     broker = Broker(d).start()
