@@ -15,7 +15,8 @@ typedef enum SessionState {
         SESSION_FINISHED,   /* NACK sent or ACK received; kept to swallow late copies */
 } SessionState;
 
-/* Each state has one timeout, so appending at the tail keeps every list ordered by deadline. */
+/* Each list has one timeout (list_timeout()) and a session records when it joined its list, so appending at
+ * the tail keeps every list ordered by deadline, also after prov_engine_reconfigure() changed a timeout. */
 typedef enum TimerList {
         TIMER_COLLECT,
         TIMER_WAIT,
@@ -47,7 +48,7 @@ typedef struct Session {
         uint32_t hash2_next;  /* chain by (network, address, session id) for DATA_ACK via another source */
         uint32_t prev, next;  /* timer list */
         TimerList list;
-        usec_t deadline;
+        usec_t since;         /* when it joined its timer list; the deadline is since + list_timeout() */
 
         /* route collection for the pending decision */
         ProvRoute best_route;
@@ -226,12 +227,31 @@ static void list_unlink(ProvEngine *e, Session *s) {
         s->list = TIMER_NONE;
 }
 
-static void list_append(ProvEngine *e, Session *s, TimerList l, usec_t deadline) {
+static usec_t list_timeout(const ProvEngine *e, TimerList l) {
+        switch (l) {
+        case TIMER_COLLECT:
+                return e->config.route_window;
+        case TIMER_WAIT:
+                return e->config.session_timeout;
+        case TIMER_HOLD:
+                return MAX(e->config.finished_hold, e->config.duplicate_hold);
+        case TIMER_NONE:
+                break;
+        }
+        return USEC_INFINITY;
+}
+
+static usec_t list_head_deadline(const ProvEngine *e, TimerList l) {
+        uint32_t h = e->lists[l].head;
+        return h == NONE ? USEC_INFINITY : usec_add(e->sessions[h].since, list_timeout(e, l));
+}
+
+static void list_append(ProvEngine *e, Session *s, TimerList l, usec_t now) {
         uint32_t i = session_index(e, s);
 
         list_unlink(e, s);
         s->list = l;
-        s->deadline = deadline;
+        s->since = now;
         s->next = NONE;
         s->prev = e->lists[l].tail;
         if (s->prev != NONE)
@@ -360,7 +380,7 @@ static ProvHeader session_header(const Session *s, ProvMsgType type) {
 
 static void finish(ProvEngine *e, Session *s, usec_t now) {
         session_set_state(e, s, SESSION_FINISHED);
-        list_append(e, s, TIMER_HOLD, usec_add(now, MAX(e->config.finished_hold, e->config.duplicate_hold)));
+        list_append(e, s, TIMER_HOLD, now);
 }
 
 static void answer_nack(ProvEngine *e, Session *s, ProvNackReason reason, const char *result, usec_t now,
@@ -381,13 +401,21 @@ static void answer_nack(ProvEngine *e, Session *s, ProvNackReason reason, const 
         finish(e, s, now);
 }
 
-/* Lookup failures and the like: record, answer nothing, forget the session so the node's retry starts
- * afresh. */
-static void answer_error(ProvEngine *e, Session *s, const char *result, int error, ProvActionList *actions) {
+/* Lookup failures and the like: record and answer nothing. A session that never sent DATA is forgotten so
+ * the node's retry starts afresh; one that did keeps waiting for its DATA_ACK (the node may have the DATA)
+ * with its counter, and lets the node's next START through at once. */
+static void answer_error(ProvEngine *e, Session *s, const char *result, int error, usec_t now,
+                         ProvActionList *actions) {
         ProvRecord *r = record_push(actions, s, PROV_RECORD_ERROR, result);
         snprintf(r->detail, sizeof(r->detail), "error %d", error);
         e->stats.errors++;
-        session_free(e, s);
+        if (!s->has_data) {
+                session_free(e, s);
+                return;
+        }
+        s->answered_at = 0;
+        session_set_state(e, s, SESSION_WAIT_ACK);
+        list_append(e, s, TIMER_WAIT, now);
 }
 
 static uint64_t params_hash(const ProvEngine *e, const uint8_t *cbor, size_t n, const ProvIdentity *id,
@@ -466,14 +494,15 @@ static void decide_locked(ProvEngine *e, Session *s, usec_t now, const uint8_t e
                 s->vendor[sizeof(s->vendor) - 1] = s->network[sizeof(s->network) - 1] = '\0';
         }
 
-        ProvRecord *st = record_push(actions, s, PROV_RECORD_START, r == -ENOENT ? "unknown" : "ok");
+        ProvRecord *st = record_push(actions, s, PROV_RECORD_START,
+                                      r == -ENOENT ? "unknown" : r < 0 ? "lookup_failed" : "ok");
         st->copies = s->copies;
         st->attempt = s->attempts;
 
         if (r == -ENOENT)
                 return answer_nack(e, s, PROV_NACK_NOT_AUTHORIZED, "not_authorized", now, actions);
         if (r < 0)
-                return answer_error(e, s, "lookup_failed", r, actions);
+                return answer_error(e, s, "lookup_failed", r, now, actions);
         if (!id->enabled)
                 return answer_nack(e, s, PROV_NACK_NOT_AUTHORIZED, "disabled", now, actions);
         if (s->method == PROV_METHOD_EXTENDED_UID_KEY_MGMT || id->method != s->method)
@@ -489,9 +518,9 @@ static void decide_locked(ProvEngine *e, Session *s, usec_t now, const uint8_t e
                                                                             s->uid_len, &a)
                                                : -ENOENT;
                 if (r == -ENOSPC)
-                        return answer_error(e, s, "address_pool_exhausted", r, actions);
+                        return answer_error(e, s, "address_pool_exhausted", r, now, actions);
                 if (r < 0 && r != -ENOENT)
-                        return answer_error(e, s, "address_allocation_failed", r, actions);
+                        return answer_error(e, s, "address_allocation_failed", r, now, actions);
                 if (r >= 0) {
                         id->params.has_node_address = true;
                         id->params.node_address = a;
@@ -518,7 +547,7 @@ static void decide_locked(ProvEngine *e, Session *s, usec_t now, const uint8_t e
                 r = build_data(s, id, cbor, n, counter);
                 explicit_bzero_safe(cbor, sizeof(cbor));
                 if (r < 0)
-                        return answer_error(e, s, "encryption_failed", r, actions);
+                        return answer_error(e, s, "encryption_failed", r, now, actions);
                 detail = s->has_data ? "rebuilt" : "first";
                 if (s->has_data)
                         e->stats.data_rebuilt++;
@@ -536,7 +565,7 @@ static void decide_locked(ProvEngine *e, Session *s, usec_t now, const uint8_t e
         s->answered_at = now ? now : 1;
         s->last_kind = PROV_RECORD_DATA;
         session_set_state(e, s, SESSION_WAIT_ACK);
-        list_append(e, s, TIMER_WAIT, usec_add(now, e->config.session_timeout));
+        list_append(e, s, TIMER_WAIT, now);
 }
 
 /* ---- allocation ---- */
@@ -607,7 +636,7 @@ static void collect_start(ProvEngine *e, Session *s, const ProvUplink *up, usec_
         s->best_travel_ms = up->travel_time_ms;
         s->best_heard = now;
         session_set_state(e, s, SESSION_COLLECTING);
-        list_append(e, s, TIMER_COLLECT, usec_add(now, e->config.route_window));
+        list_append(e, s, TIMER_COLLECT, now);
 }
 
 static void handle_start(ProvEngine *e, const ProvUplink *up, const ProvMsg *m, usec_t now,
@@ -773,20 +802,20 @@ static void handle_send_result(ProvEngine *e, const ProvEvent *ev, ProvActionLis
 /* Does what is due, as far as the action list allows. Returns true if more is due now. */
 static bool run_timers(ProvEngine *e, usec_t now, const uint8_t entropy[static 8], ProvActionList *actions) {
         for (;;) {
-                Session *due = NULL;
+                usec_t earliest = USEC_INFINITY;
                 TimerList which = TIMER_NONE;
+                Session *due;
 
                 for (TimerList l = 0; l < _TIMER_MAX; l++) {
-                        uint32_t h = e->lists[l].head;
-                        if (h == NONE || e->sessions[h].deadline > now)
-                                continue;
-                        if (!due || e->sessions[h].deadline < due->deadline) {
-                                due = &e->sessions[h];
+                        usec_t d = list_head_deadline(e, l);
+                        if (d <= now && d < earliest) {
+                                earliest = d;
                                 which = l;
                         }
                 }
-                if (!due)
+                if (which == TIMER_NONE)
                         return false;
+                due = &e->sessions[e->lists[which].head];
 
                 switch (which) {
                 case TIMER_COLLECT:
@@ -814,11 +843,8 @@ static bool run_timers(ProvEngine *e, usec_t now, const uint8_t entropy[static 8
 
 static usec_t next_deadline(const ProvEngine *e) {
         usec_t d = USEC_INFINITY;
-        for (TimerList l = 0; l < _TIMER_MAX; l++) {
-                uint32_t h = e->lists[l].head;
-                if (h != NONE)
-                        d = MIN(d, e->sessions[h].deadline);
-        }
+        for (TimerList l = 0; l < _TIMER_MAX; l++)
+                d = MIN(d, list_head_deadline(e, l));
         return d;
 }
 

@@ -610,6 +610,82 @@ static void test_lookup_failure_answers_nothing(void **state) {
         harness_free(h);
 }
 
+static void test_lookup_failure_on_retry_keeps_the_sent_data(void **state) {
+        Harness *h = harness_new(0);
+        FakeDevice *d = add_device(0xb5, PROV_METHOD_SECURED);
+        uint8_t first[PROV_PDU_MAX];
+        size_t first_len;
+        const ProvRecord *r;
+
+        send_start(h, d, PROV_METHOD_SECURED, "gw1", 100);
+        assert_non_null(find_send(h));
+        memcpy(first, find_send(h)->payload, find_send(h)->payload_len);
+        first_len = find_send(h)->payload_len;
+
+        /* the node retries while the database fails: nothing is answered, the START says why */
+        lookup_error = -EIO;
+        h->now += USEC_PER_MINUTE;
+        send_start(h, d, PROV_METHOD_SECURED, "gw1", 100);
+        assert_null(find_send(h));
+        assert_string_equal(find_record(h, PROV_RECORD_START)->result, "lookup_failed");
+        assert_string_equal(find_record(h, PROV_RECORD_ERROR)->result, "lookup_failed");
+
+        /* the next retry, at once (no duplicate hold after an unanswered START): the same DATA again, not a
+         * new session with a new counter */
+        lookup_error = 0;
+        h->now += USEC_PER_SEC;
+        send_start(h, d, PROV_METHOD_SECURED, "gw1", 100);
+        assert_non_null(find_send(h));
+        assert_int_equal(find_send(h)->payload_len, first_len);
+        assert_memory_equal(find_send(h)->payload, first, first_len);
+        assert_non_null(strstr(find_record(h, PROV_RECORD_DATA)->detail, "resent"));
+        assert_int_equal(find_record(h, PROV_RECORD_START)->attempt, 3);
+
+        /* and an ACK for the DATA sent before the failure still counts */
+        h->now += USEC_PER_SEC;
+        send_ack(h, 0x12345, "gw1");
+        r = find_record(h, PROV_RECORD_ACK);
+        assert_non_null(r);
+        assert_string_equal(r->result, "ok");
+        harness_free(h);
+}
+
+static void test_reconfigured_timeout_applies_to_waiting_sessions(void **state) {
+        Harness *h = harness_new(0);
+        FakeDevice *a = add_device(0xb6, PROV_METHOD_SECURED), *b = add_device(0xb7, PROV_METHOD_SECURED);
+        usec_t t0 = h->now;
+        ProvEngineConfig c;
+        uint8_t buf[128];
+        size_t len;
+
+        send_start(h, a, PROV_METHOD_SECURED, "gw1", 100); /* waits for its ACK for 30 min */
+        assert_int_equal(h->deadline, t0 + 30 * USEC_PER_MINUTE);
+
+        /* SIGHUP with a shorter session timeout: it applies to the session already waiting too */
+        prov_engine_config_defaults(&c);
+        c.max_sessions = 64;
+        c.route_window = 0;
+        for (int i = 0; i < 16; i++)
+                c.hash_key[i] = (uint8_t)(i * 7 + 1);
+        c.session_timeout = USEC_PER_MINUTE;
+        assert_int_equal(prov_engine_reconfigure(h->e, &c), 0);
+
+        h->now = t0 + 10 * USEC_PER_SEC;
+        start_packet(buf, &len, b, PROV_METHOD_SECURED, 9, 0x43);
+        uplink(h, "gw1", 0x23456, 100, buf, len, 246, 255);
+        assert_non_null(find_send(h));
+        assert_int_equal(h->deadline, t0 + USEC_PER_MINUTE); /* a's, then b's */
+
+        timer(h, t0 + USEC_PER_MINUTE);
+        assert_int_equal(count(h, PROV_ACTION_RECORD, PROV_RECORD_EXPIRED), 1);
+        assert_memory_equal(find_record(h, PROV_RECORD_EXPIRED)->uid, a->uid, a->uid_len);
+        assert_int_equal(h->deadline, t0 + 10 * USEC_PER_SEC + USEC_PER_MINUTE);
+        timer(h, t0 + 10 * USEC_PER_SEC + USEC_PER_MINUTE);
+        assert_int_equal(count(h, PROV_ACTION_RECORD, PROV_RECORD_EXPIRED), 1);
+        assert_memory_equal(find_record(h, PROV_RECORD_EXPIRED)->uid, b->uid, b->uid_len);
+        harness_free(h);
+}
+
 static void test_pool_address(void **state) {
         Harness *h = harness_new(0);
         FakeDevice *d = add_device(0xb3, PROV_METHOD_SECURED);
@@ -716,6 +792,8 @@ int main(void) {
                 cmocka_unit_test(test_wrong_endpoints_and_garbage),
                 cmocka_unit_test(test_send_failure_lets_next_start_through),
                 cmocka_unit_test(test_lookup_failure_answers_nothing),
+                cmocka_unit_test(test_lookup_failure_on_retry_keeps_the_sent_data),
+                cmocka_unit_test(test_reconfigured_timeout_applies_to_waiting_sessions),
                 cmocka_unit_test(test_pool_address),
                 cmocka_unit_test(test_new_run_supersedes_old_session),
                 cmocka_unit_test(test_many_due_sessions_need_several_calls),
