@@ -70,6 +70,7 @@ static void log_record(Manager *m, const ProvRecord *rec) {
 
 static void manager_queue_result(Manager *m, uint64_t id, int error, const char *detail) {
         if (m->n_deferred_results >= ELEMENTSOF(m->deferred_results)) {
+                /* cannot happen: the queue is drained after every round of at most PROV_ACTIONS_MAX actions */
                 log_warning("Too many downlink results at once; one is dropped (the node will retry).");
                 return;
         }
@@ -78,6 +79,16 @@ static void manager_queue_result(Manager *m, uint64_t id, int error, const char 
         snprintf(m->deferred_results[m->n_deferred_results].detail,
                  sizeof(m->deferred_results[0].detail), "%s", strempty(detail));
         m->n_deferred_results++;
+}
+
+static void manager_pop_result(Manager *m, ProvEvent *ret) {
+        assert(m->n_deferred_results > 0);
+        *ret = (ProvEvent){ .type = PROV_EVENT_SEND_RESULT };
+        ret->send_result.downlink_id = m->deferred_results[0].id;
+        ret->send_result.error = m->deferred_results[0].error;
+        snprintf(ret->send_result.detail, sizeof(ret->send_result.detail), "%s", m->deferred_results[0].detail);
+        m->n_deferred_results--;
+        memmove(m->deferred_results, m->deferred_results + 1, m->n_deferred_results * sizeof(m->deferred_results[0]));
 }
 
 static void manager_send(Manager *m, const ProvDownlink *d) {
@@ -138,25 +149,42 @@ static void manager_execute(Manager *m, const ProvActionList *actions) {
                 (void)sd_event_source_set_enabled(m->audit_flush, SD_EVENT_ONESHOT);
 }
 
-/* Feeds one event to the engine and carries out everything it asks for, including work that falls due. */
+/* Feeds one event to the engine and carries out everything it asks for, including work that falls due.
+ * Downlink results that arrive while the actions are carried out (a bearer refusing a downlink
+ * synchronously) go in first, in order, so at most one round's downlinks are ever queued. */
 static void manager_engine_feed(Manager *m, const ProvEvent *ev_in) {
         ProvActionList actions;
-        ProvEvent ev = *ev_in;
-        usec_t deadline = USEC_INFINITY;
+        ProvEvent ev;
+        bool have_input = true; /* ev_in not yet taken by the engine (it may answer -EAGAIN) */
+        usec_t deadline = USEC_INFINITY, t = now(CLOCK_MONOTONIC);
         int r;
 
         assert(!m->in_engine);
         m->in_engine = true;
-        for (unsigned rounds = 0;; rounds++) {
-                usec_t t = now(CLOCK_MONOTONIC);
+        for (unsigned rounds = 0; rounds < 10000; rounds++) {
+                bool is_input = false;
+
+                if (m->n_deferred_results > 0)
+                        manager_pop_result(m, &ev);
+                else if (have_input) {
+                        ev = *ev_in;
+                        is_input = true;
+                } else if (deadline <= t)
+                        ev = (ProvEvent){ .type = PROV_EVENT_TIMER };
+                else
+                        break;
+
+                t = now(CLOCK_MONOTONIC);
                 if (random_bytes(ev.entropy, sizeof(ev.entropy)) < 0)
                         memset(ev.entropy, 0, sizeof(ev.entropy)); /* counters then come from the hash key */
                 actions.n = 0;
                 r = prov_engine_handle(m->engine, &ev, t, &actions, &deadline);
                 manager_execute(m, &actions);
-                if (r == -EAGAIN && rounds < 1000)
+                if (r == -EAGAIN)
                         continue; /* due work came first: the same event again */
-                if (r < 0 && r != -EAGAIN && ev.type == PROV_EVENT_UPLINK) {
+                if (is_input)
+                        have_input = false;
+                if (r < 0 && ev.type == PROV_EVENT_UPLINK) {
                         m->counters.malformed++;
                         if (ratelimit_below(&m->malformed_log_rl, t)) {
                                 char g[64];
@@ -168,23 +196,13 @@ static void manager_engine_feed(Manager *m, const ProvEvent *ev_in) {
                                                   m->counters.malformed);
                         }
                 }
-                if (deadline > t || rounds >= 1000)
-                        break;
-                ev = (ProvEvent){ .type = PROV_EVENT_TIMER };
         }
         m->in_engine = false;
-        manager_arm_engine_timer(m, deadline);
-
-        /* Results that arrived while we were busy (a bearer refusing a downlink synchronously). */
-        while (m->n_deferred_results > 0) {
-                m->n_deferred_results--;
-                ProvEvent re = { .type = PROV_EVENT_SEND_RESULT };
-                re.send_result.downlink_id = m->deferred_results[m->n_deferred_results].id;
-                re.send_result.error = m->deferred_results[m->n_deferred_results].error;
-                snprintf(re.send_result.detail, sizeof(re.send_result.detail), "%s",
-                         m->deferred_results[m->n_deferred_results].detail);
-                manager_engine_feed(m, &re);
-        }
+        if (have_input)
+                log_warning("The provisioning engine stayed busy for 10000 rounds; one %s event is dropped.",
+                            prov_event_type_to_string(ev_in->type));
+        /* (after 10000 rounds in one go the rest waits for the next loop iteration) */
+        manager_arm_engine_timer(m, m->n_deferred_results > 0 ? t : deadline);
 }
 
 void manager_uplink(Manager *m, const ProvUplink *up) {
