@@ -519,6 +519,18 @@ static bool streq_null(const char *a, const char *b) {
         return streq_ptr(a, b);
 }
 
+static bool sinks_settings_differ(const Config *a, const Config *b) {
+        if (a->n_sinks != b->n_sinks)
+                return true;
+        for (size_t i = 0; i < a->n_sinks; i++) {
+                const ConfSink *x = &a->sinks[i], *y = &b->sinks[i];
+                if (!streq_null(x->name, y->name) || !streq_null(x->device, y->device) || x->baud != y->baud ||
+                    x->start_stack != y->start_stack || x->max_in_flight != y->max_in_flight)
+                        return true;
+        }
+        return false;
+}
+
 static bool mqtt_settings_differ(const Config *a, const Config *b) {
         return !streq_null(a->mqtt.host, b->mqtt.host) || conf_mqtt_port(a) != conf_mqtt_port(b) ||
                a->mqtt.tls != b->mqtt.tls || !streq_null(a->mqtt.ca_file, b->mqtt.ca_file) ||
@@ -555,7 +567,7 @@ static void manager_reload(Manager *m) {
                 log_warning("Database and master key changes take effect after a restart, ignoring them.");
         if (c->provisioning.max_sessions != m->config->provisioning.max_sessions)
                 log_warning("MaxSessions= changes take effect after a restart, ignoring it.");
-        if (c->n_sinks != m->config->n_sinks)
+        if (sinks_settings_differ(c, m->config))
                 log_warning("[Sink] changes take effect after a restart, ignoring them.");
 
         engine_config_from(c, &ec);
@@ -568,7 +580,8 @@ static void manager_reload(Manager *m) {
         m->engine_config = ec;
         log_set_max_level(c->log.level);
 
-        bool restart_mqtt = mqtt_settings_differ(c, m->config);
+        /* (also when the client is missing: an earlier start failed, e.g. on an unreadable password file) */
+        bool restart_mqtt = mqtt_settings_differ(c, m->config) || (conf_mqtt_enabled(c) && !m->mqtt);
         if (m->gw && !restart_mqtt) {
                 GwBearerOptions go;
                 gw_options_from_config(c, &go);
@@ -580,7 +593,12 @@ static void manager_reload(Manager *m) {
         if (restart_mqtt) {
                 log_info("MQTT settings changed, reconnecting.");
                 manager_stop_mqtt(m);
-                (void)manager_start_mqtt(m);
+                r = manager_start_mqtt(m);
+                if (r < 0) {
+                        manager_stop_mqtt(m);
+                        log_error("MQTT stays off (no cloud bearer, no management API) until the configuration "
+                                  "is fixed and reloaded.");
+                }
         }
         log_info("Configuration reloaded.");
 done:

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <inttypes.h>
 #include <mosquitto.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -34,6 +35,7 @@ struct Mqtt {
         bool shutting_down;
         unsigned failures; /* consecutive, for the backoff */
         RateLimit log_rl;
+        RateLimit drop_rl;
 
         MqttStats stats;
 };
@@ -146,6 +148,13 @@ static void on_message(struct mosquitto *mosq, void *userdata, const struct mosq
                 return;
         if (msg->payloadlen < 0 || (size_t)msg->payloadlen > m->max_payload) {
                 m->stats.messages_dropped++;
+                if (ratelimit_below(&m->drop_rl, now(CLOCK_MONOTONIC))) {
+                        char topic[128];
+                        log_warning("Dropping a %d-byte message on '%s': larger than the %zu bytes accepted "
+                                    "(%" PRIu64 " dropped so far).",
+                                    msg->payloadlen, cescape_str(msg->topic, topic, sizeof(topic)), m->max_payload,
+                                    m->stats.messages_dropped);
+                }
                 return;
         }
         m->stats.messages_in++;
@@ -288,6 +297,7 @@ int mqtt_new(sd_event *event, const MqttOptions *o, const MqttCallbacks *cb, voi
         m->reconnect_max = MAX(o->reconnect_max, m->reconnect_min);
         m->max_payload = o->max_payload ?: (1u << 20);
         m->log_rl = RATELIMIT_INIT(10 * USEC_PER_MINUTE, 3);
+        m->drop_rl = RATELIMIT_INIT(USEC_PER_MINUTE, 5);
         m->host = strdup(o->host);
         if (!m->host)
                 return -ENOMEM;

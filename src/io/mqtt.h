@@ -67,8 +67,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Mqtt *, mqtt_free);
 
 /* Starts connecting (from a timer, right away). */
 int mqtt_start(Mqtt *m);
-/* Publishes `payload` (e.g. the offline status) if connected, then disconnects cleanly, waiting at most
- * `timeout` for the broker to take it. Runs a short private poll loop: meant for shutdown only. */
+/* Disconnects cleanly if connected: what is queued (e.g. an offline status published just before) and the
+ * DISCONNECT are written out, waiting at most `timeout` for the socket. Runs a short private poll loop: meant
+ * for shutdown and reconfiguration only. */
 int mqtt_shutdown(Mqtt *m, usec_t timeout);
 
 int mqtt_subscribe(Mqtt *m, const char *pattern, int qos);
