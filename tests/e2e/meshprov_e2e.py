@@ -75,6 +75,7 @@ class Broker:
         with open(conf, "w") as f:
             f.write(f"listener {self.port} 127.0.0.1\n")
             f.write("persistence false\n")
+            f.write("set_tcp_nodelay true\n")  # as etc/mosquitto-meshprov.conf.example recommends
             if os.geteuid() == 0:
                 f.write("user root\n")  # else mosquitto drops to its own user and can't read our 0700 files
             if "allow_anonymous" not in self.extra_conf:
