@@ -140,7 +140,8 @@ int main(int argc, char **argv) {
                " NACK, %" PRIu64 " evicted\n",
                n_starts, seconds(w0, w1), n_starts / seconds(w0, w1), 1e6 * seconds(w0, w1) / n_starts, data,
                nacks, st.evicted);
-        printf("engine: session table of %u entries: max RSS %ld KiB before, %ld KiB after setup, %ld KiB after "
+        printf("engine: session table of %u entries: max RSS %ld KiB before, %ld KiB after setup, %ld KiB "
+               "after "
                "the run (every entry touched)\n",
                n_sessions, ru0.ru_maxrss, ru1.ru_maxrss, ru2.ru_maxrss);
         prov_engine_free(e);

@@ -66,7 +66,9 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        StoreNetwork n = { .profile = PROV_PROFILE_24G, .network_address = 0x123456, .channel = 7,
+        StoreNetwork n = { .profile = PROV_PROFILE_24G,
+                           .network_address = 0x123456,
+                           .channel = 7,
                            .keys_update = STORE_KEY_SET };
         snprintf(n.name, sizeof(n.name), "bench");
         memset(n.enc_key, 0x11, 16);
@@ -75,8 +77,11 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "network: %s: %s\n", err.field, err.message);
                 return 1;
         }
-        StoreVendor v = { .key_update = STORE_KEY_SET, .key_kind = STORE_VENDOR_KEY_MASTER,
-                          .enroll_kind = STORE_ENROLL_UID_PREFIX, .enroll_prefix_len = 3, .enroll_method = 1,
+        StoreVendor v = { .key_update = STORE_KEY_SET,
+                          .key_kind = STORE_VENDOR_KEY_MASTER,
+                          .enroll_kind = STORE_ENROLL_UID_PREFIX,
+                          .enroll_prefix_len = 3,
+                          .enroll_method = 1,
                           .enabled = true };
         snprintf(v.name, sizeof(v.name), "acme");
         snprintf(v.default_network, sizeof(v.default_network), "bench");
@@ -126,8 +131,8 @@ int main(int argc, char **argv) {
                 }
         }
         t1 = now(CLOCK_MONOTONIC);
-        printf("store: store_resolve() of known UIDs: %.1f us each (%.0f/s)\n", 1e6 * secs(t0, t1) / n_lookups,
-               n_lookups / secs(t0, t1));
+        printf("store: store_resolve() of known UIDs: %.1f us each (%.0f/s)\n",
+               1e6 * secs(t0, t1) / n_lookups, n_lookups / secs(t0, t1));
 
         /* resolve: unknown UIDs (no device row, vendor prefix search over every prefix length) */
         t0 = now(CLOCK_MONOTONIC);
@@ -143,7 +148,8 @@ int main(int argc, char **argv) {
         }
         t1 = now(CLOCK_MONOTONIC);
         printf("store: store_resolve() of 79-byte UIDs without a device row (half match a vendor prefix): "
-               "%.1f us each (%u enrolled)\n", 1e6 * secs(t0, t1) / n_lookups, enrolled);
+               "%.1f us each (%u enrolled)\n",
+               1e6 * secs(t0, t1) / n_lookups, enrolled);
 
         /* audit appends */
         StoreAuditEvent *ev = calloc(64, sizeof(StoreAuditEvent));

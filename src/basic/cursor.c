@@ -64,14 +64,14 @@ int cursor_get_u8(Cursor *c, uint8_t *ret) {
         return 0;
 }
 
-#define DEFINE_GETTER(name, type, n, be)                                                                     \
-        int name(Cursor *c, type *ret) {                                                                     \
-                uint64_t v;                                                                                  \
-                int r = cursor_get_uint(c, n, be, &v);                                                       \
-                if (r < 0)                                                                                   \
-                        return r;                                                                            \
-                *ret = (type)v;                                                                              \
-                return 0;                                                                                    \
+#define DEFINE_GETTER(name, type, n, be)               \
+        int name(Cursor *c, type *ret) {               \
+                uint64_t v;                            \
+                int r = cursor_get_uint(c, n, be, &v); \
+                if (r < 0)                             \
+                        return r;                      \
+                *ret = (type)v;                        \
+                return 0;                              \
         }
 
 DEFINE_GETTER(cursor_get_le16, uint16_t, 2, false)

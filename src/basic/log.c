@@ -12,8 +12,8 @@ static bool log_prefix_priority;
 static bool log_stderr_journal;
 
 static const char *const level_names[] = {
-        [LOG_EMERG] = "emerg",     [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",  [LOG_ERR] = "err",
-        [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info",  [LOG_DEBUG] = "debug",
+        [LOG_EMERG] = "emerg",     [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit", [LOG_ERR] = "err",
+        [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
 void log_set_max_level(int level) {
@@ -100,7 +100,8 @@ _printf_(4, 0) static int log_dispatch(int level, int error, const char *const *
         return -ERRNO_VALUE(error);
 }
 
-int log_internal(int level, int error, const char *file, int line, const char *func, const char *format, ...) {
+int log_internal(int level, int error, const char *file, int line, const char *func, const char *format,
+                 ...) {
         va_list ap;
         va_start(ap, format);
         int r = log_dispatch(level, error, NULL, format, ap);

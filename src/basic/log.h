@@ -3,9 +3,9 @@
 
 /* Logging in the systemd manner: log_info(), log_warning_errno(r, "...: %m") returns -abs(r).
  *
- * Only adapters (src/io), the daemon and the CLI log above debug; src/codec and src/engine do not log at all.
- * The default backend writes to stderr (with "<N>" priority prefixes when stderr is connected to the journal);
- * src/io/journal.c installs a native journal backend that also carries structured fields. */
+ * Only adapters (src/io), the daemon and the CLI log above debug; src/codec and src/engine do not log at
+ * all. The default backend writes to stderr (with "<N>" priority prefixes when stderr is connected to the
+ * journal); src/io/journal.c installs a native journal backend that also carries structured fields. */
 
 #include <stdarg.h>
 #include <syslog.h>
@@ -40,12 +40,12 @@ int log_struct_internal(int level, int error, const char *file, int line, const 
 
 #define ERRNO_VALUE(e) (abs(e))
 
-#define log_full_errno(level, error, ...)                                                                    \
-        ({                                                                                                   \
-                int _level = (level), _e = (error);                                                          \
-                _level <= log_get_max_level()                                                                \
-                        ? log_internal(_level, _e, __FILE__, __LINE__, __func__, __VA_ARGS__)               \
-                        : -ERRNO_VALUE(_e);                                                                  \
+#define log_full_errno(level, error, ...)                                                     \
+        ({                                                                                    \
+                int _level = (level), _e = (error);                                           \
+                _level <= log_get_max_level()                                                 \
+                        ? log_internal(_level, _e, __FILE__, __LINE__, __func__, __VA_ARGS__) \
+                        : -ERRNO_VALUE(_e);                                                   \
         })
 #define log_full(level, ...) (void)log_full_errno((level), 0, __VA_ARGS__)
 
@@ -65,12 +65,12 @@ int log_struct_internal(int level, int error, const char *file, int line, const 
 
 /* Structured: log_struct(LOG_INFO, 0, LOG_FIELDS("SINK=sink0", "NODE_ADDR=12"), "Sink %s up", name); */
 #define LOG_FIELDS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-#define log_struct_errno(level, error, fields, ...)                                                          \
-        ({                                                                                                   \
-                int _level = (level), _e = (error);                                                          \
-                _level <= log_get_max_level()                                                                \
-                        ? log_struct_internal(_level, _e, __FILE__, __LINE__, __func__, fields, __VA_ARGS__) \
-                        : -ERRNO_VALUE(_e);                                                                  \
+#define log_struct_errno(level, error, fields, ...)                                                 \
+        ({                                                                                          \
+                int _level = (level), _e = (error);                                                 \
+                _level <= log_get_max_level() ? log_struct_internal(_level, _e, __FILE__, __LINE__, \
+                                                                    __func__, fields, __VA_ARGS__)  \
+                                              : -ERRNO_VALUE(_e);                                   \
         })
 #define log_struct(level, fields, ...) (void)log_struct_errno(level, 0, fields, __VA_ARGS__)
 

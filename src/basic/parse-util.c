@@ -38,16 +38,16 @@ int safe_atou64(const char *s, uint64_t *ret) {
         return s ? parse_u64_base(s, ret) : -EINVAL;
 }
 
-#define DEFINE_SAFE_ATOU(name, type, max)                                                                    \
-        int name(const char *s, type *ret) {                                                                 \
-                uint64_t v;                                                                                  \
-                int r = safe_atou64(s, &v);                                                                  \
-                if (r < 0)                                                                                   \
-                        return r;                                                                            \
-                if (v > (max))                                                                               \
-                        return -ERANGE;                                                                      \
-                *ret = (type)v;                                                                              \
-                return 0;                                                                                    \
+#define DEFINE_SAFE_ATOU(name, type, max)    \
+        int name(const char *s, type *ret) { \
+                uint64_t v;                  \
+                int r = safe_atou64(s, &v);  \
+                if (r < 0)                   \
+                        return r;            \
+                if (v > (max))               \
+                        return -ERANGE;      \
+                *ret = (type)v;              \
+                return 0;                    \
         }
 
 DEFINE_SAFE_ATOU(safe_atou32, uint32_t, UINT32_MAX)
@@ -104,10 +104,18 @@ int parse_sec(const char *s, usec_t *ret) {
                 const char *suffix;
                 usec_t usec;
         } units[] = {
-                { "ms", USEC_PER_MSEC },   { "msec", USEC_PER_MSEC }, { "s", USEC_PER_SEC },
-                { "sec", USEC_PER_SEC },   { "min", USEC_PER_MINUTE }, { "m", USEC_PER_MINUTE },
-                { "h", USEC_PER_HOUR },    { "hour", USEC_PER_HOUR }, { "d", USEC_PER_DAY },
-                { "day", USEC_PER_DAY },   { "us", 1 },               { "usec", 1 },
+                { "ms", USEC_PER_MSEC },
+                { "msec", USEC_PER_MSEC },
+                { "s", USEC_PER_SEC },
+                { "sec", USEC_PER_SEC },
+                { "min", USEC_PER_MINUTE },
+                { "m", USEC_PER_MINUTE },
+                { "h", USEC_PER_HOUR },
+                { "hour", USEC_PER_HOUR },
+                { "d", USEC_PER_DAY },
+                { "day", USEC_PER_DAY },
+                { "us", 1 },
+                { "usec", 1 },
         };
         usec_t total = 0;
         bool any = false;

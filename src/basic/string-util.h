@@ -5,8 +5,8 @@
 
 #include "macro.h"
 
-/* Escapes untrusted bytes for a log line: printable ASCII stays, everything else becomes \xNN, and the output
- * is cut (ending in "...") when it does not fit. Always NUL-terminates. Returns buf. */
+/* Escapes untrusted bytes for a log line: printable ASCII stays, everything else becomes \xNN, and the
+ * output is cut (ending in "...") when it does not fit. Always NUL-terminates. Returns buf. */
 char *cescape_buf(const void *p, size_t n, char *buf, size_t bufsz);
 static inline char *cescape_str(const char *s, char *buf, size_t bufsz) {
         return cescape_buf(s, s ? strlen(s) : 0, buf, bufsz);

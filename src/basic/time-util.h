@@ -8,10 +8,10 @@
 
 typedef uint64_t usec_t;
 
-#define USEC_INFINITY ((usec_t)UINT64_MAX)
-#define USEC_PER_SEC  ((usec_t)1000000ULL)
-#define USEC_PER_MSEC ((usec_t)1000ULL)
-#define MSEC_PER_SEC  1000ULL
+#define USEC_INFINITY   ((usec_t)UINT64_MAX)
+#define USEC_PER_SEC    ((usec_t)1000000ULL)
+#define USEC_PER_MSEC   ((usec_t)1000ULL)
+#define MSEC_PER_SEC    1000ULL
 #define USEC_PER_MINUTE (60ULL * USEC_PER_SEC)
 #define USEC_PER_HOUR   (60ULL * USEC_PER_MINUTE)
 #define USEC_PER_DAY    (24ULL * USEC_PER_HOUR)

@@ -128,13 +128,13 @@ typedef struct GwapiReceived {
 
         uint32_t source_address;
         uint32_t destination_address;
-        uint8_t source_endpoint;           /* the wire type is uint32: > 255 is -EBADMSG */
+        uint8_t source_endpoint; /* the wire type is uint32: > 255 is -EBADMSG */
         uint8_t destination_endpoint;
         uint32_t travel_time_ms;
         uint64_t rx_time_ms_epoch;
-        uint32_t qos;                      /* mesh priority, kept as sent */
-        bool has_payload;                  /* a gateway may withhold it and give payload_size */
-        size_t payload_len;                /* > PROV_PDU_MAX: not a provisioning packet */
+        uint32_t qos;       /* mesh priority, kept as sent */
+        bool has_payload;   /* a gateway may withhold it and give payload_size */
+        size_t payload_len; /* > PROV_PDU_MAX: not a provisioning packet */
         uint8_t payload[GWAPI_APP_PAYLOAD_MAX];
         bool has_payload_size;
         uint32_t payload_size;
@@ -155,7 +155,7 @@ typedef struct GwapiSendData {
         uint32_t destination_address;
         uint8_t source_endpoint;
         uint8_t destination_endpoint;
-        uint32_t qos;                      /* mesh priority: 0 normal, 1 high */
+        uint32_t qos; /* mesh priority: 0 normal, 1 high */
         size_t payload_len;
         uint8_t payload[GWAPI_APP_PAYLOAD_MAX];
         bool has_initial_delay_ms;
@@ -163,7 +163,7 @@ typedef struct GwapiSendData {
         bool has_is_unack_csma_ca;
         bool is_unack_csma_ca;
         bool has_hop_limit;
-        uint32_t hop_limit;                /* kept as sent; gateways refuse > 15 (INVALID_MAX_HOP_COUNT) */
+        uint32_t hop_limit; /* kept as sent; gateways refuse > 15 (INVALID_MAX_HOP_COUNT) */
 } GwapiSendData;
 
 /* gw-response/send_data: SendPacketResp. */
@@ -182,7 +182,7 @@ typedef struct GwapiSinkConfig {
         char sink_id[SINK_ID_MAX_LEN + 1];
         bool has_role;
         GwapiRole role;
-        uint32_t role_flags;               /* GWAPI_ROLE_FLAG_* */
+        uint32_t role_flags; /* GWAPI_ROLE_FLAG_* */
         bool has_node_address;
         uint32_t node_address;
         bool has_network_address;
@@ -194,7 +194,7 @@ typedef struct GwapiSinkConfig {
         bool has_max_mtu;
         uint32_t max_mtu;
         bool has_firmware_version;
-        uint32_t firmware_version[4];      /* major, minor, maint, dev */
+        uint32_t firmware_version[4]; /* major, minor, maint, dev */
         bool has_sink_state;
         GwapiOnOff sink_state;
 } GwapiSinkConfig;
@@ -208,10 +208,10 @@ typedef struct GwapiStatus {
         bool has_time_ms_epoch;
         uint64_t time_ms_epoch;
 
-        uint32_t version;                  /* decoder: always GWAPI_STATUS_VERSION */
+        uint32_t version; /* decoder: always GWAPI_STATUS_VERSION */
         GwapiOnOff state;
         bool has_gw_model;
-        char gw_model[GWAPI_GW_STRING_MAX + 1];   /* untrusted text: escape before logging */
+        char gw_model[GWAPI_GW_STRING_MAX + 1]; /* untrusted text: escape before logging */
         bool has_gw_version;
         char gw_version[GWAPI_GW_STRING_MAX + 1];
         bool has_max_scratchpad_size;

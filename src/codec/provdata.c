@@ -121,8 +121,8 @@ bool prov_uid_len_valid(size_t len) {
         return len >= 1 && len <= PROV_UID_MAX;
 }
 
-/* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), and no NUL, so that
- * a stored text item is also a valid C string. */
+/* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), and no NUL, so
+ * that a stored text item is also a valid C string. */
 static bool utf8_valid(const uint8_t *s, size_t n) {
         size_t i = 0;
 
@@ -216,7 +216,8 @@ static size_t user_item_size(const ProvUserItem *it) {
 
 #define PROV_NODE_ADDRESS_MAX_ENCODED (1u + 5u) /* id, then 0x1a + 4 bytes */
 
-/* Length of the canonical encoding; with extra_node_address, a node address at its largest is counted too. */
+/* Length of the canonical encoding; with extra_node_address, a node address at its largest is counted too.
+ */
 static size_t params_encoded_size(const ProvParams *p, bool extra_node_address) {
         size_t count = 4, n = 0;
 
@@ -455,9 +456,9 @@ int provdata_encode(const ProvParams *p, uint8_t *buf, size_t bufsz) {
 
 typedef struct CborHead {
         uint8_t major;
-        uint8_t info;     /* additional information (low 5 bits of the initial byte) */
-        bool indefinite;  /* info 31 on a string, array or map */
-        uint64_t value;   /* argument: integer, length, count, simple value or raw float bits */
+        uint8_t info;    /* additional information (low 5 bits of the initial byte) */
+        bool indefinite; /* info 31 on a string, array or map */
+        uint64_t value;  /* argument: integer, length, count, simple value or raw float bits */
 } CborHead;
 
 /* Reads one head. Malformed (reserved info 28-30, indefinite integer or tag, a break) is -EBADMSG, as is a
@@ -493,7 +494,8 @@ static int cbor_get_head(Cursor *c, CborHead *ret) {
                 r = cursor_get_be64(c, &h.value);
         else if (h.info == CBOR_INFO_INDEFINITE) {
                 /* indefinite strings, arrays and maps; a break is handled by the callers before this */
-                if (h.major != CBOR_BYTES && h.major != CBOR_TEXT && h.major != CBOR_ARRAY && h.major != CBOR_MAP)
+                if (h.major != CBOR_BYTES && h.major != CBOR_TEXT && h.major != CBOR_ARRAY &&
+                    h.major != CBOR_MAP)
                         return -EBADMSG;
                 h.indefinite = true;
         } else
@@ -707,7 +709,8 @@ int provdata_decode(const uint8_t *buf, size_t len, ProvParams *ret) {
 
                         r = cbor_get_string(&c, CBOR_BYTES, 1, &p.role, &n);
                         if (r >= 0 && (n != 1 || !prov_role_valid(p.role)))
-                                r = -EBADMSG; /* the node wants exactly 1 byte; the role list is strict node */
+                                r = -EBADMSG; /* the node wants exactly 1 byte; the role list is strict node
+                                               */
                         p.has_role = true;
                         break;
                 }
@@ -749,7 +752,8 @@ int provdata_decode(const uint8_t *buf, size_t len, ProvParams *ret) {
                         goto fail;
                 }
                 Cursor at = CURSOR_INIT(user_at[i], user_left[i]);
-                r = decode_user_value(&at, (uint8_t)(PROV_ID_USER_MIN + i), &p.user_items[p.n_user_items], &kept);
+                r = decode_user_value(&at, (uint8_t)(PROV_ID_USER_MIN + i), &p.user_items[p.n_user_items],
+                                      &kept);
                 assert(r >= 0 && kept); /* it decoded the first time */
                 p.n_user_items++;
         }

@@ -7,10 +7,10 @@
 #include "provmsg.h"
 
 /* Fixed sizes of the four packets (ref-provisioning.md §3-§7). */
-#define PROV_HEADER_SIZE     6u
-#define PROV_START_FIXED     (PROV_HEADER_SIZE + 1u + PROV_IV_SIZE) /* 23: header, method, IV */
-#define PROV_DATA_ACK_SIZE   PROV_HEADER_SIZE
-#define PROV_NACK_SIZE       (PROV_HEADER_SIZE + 1u)
+#define PROV_HEADER_SIZE   6u
+#define PROV_START_FIXED   (PROV_HEADER_SIZE + 1u + PROV_IV_SIZE) /* 23: header, method, IV */
+#define PROV_DATA_ACK_SIZE PROV_HEADER_SIZE
+#define PROV_NACK_SIZE     (PROV_HEADER_SIZE + 1u)
 
 static const char *const msg_type_table[] = {
         [PROV_MSG_START] = "start",

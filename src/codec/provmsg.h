@@ -3,9 +3,9 @@
 
 /* Provisioning packets: START, DATA, DATA_ACK, NACK (ref-provisioning.md §3-§7).
  *
- * Pure: no I/O, no clock, no logging. Parsers are total (any input gives 0 or a negative errno), read through
- * the bounded Cursor, reject unknown types and methods, and check exact (ACK, NACK) or bounded (START, DATA)
- * lengths. Parsed byte fields are views into the caller's buffer. */
+ * Pure: no I/O, no clock, no logging. Parsers are total (any input gives 0 or a negative errno), read
+ * through the bounded Cursor, reject unknown types and methods, and check exact (ACK, NACK) or bounded
+ * (START, DATA) lengths. Parsed byte fields are views into the caller's buffer. */
 
 #include "limits.h"
 #include "macro.h"
@@ -50,19 +50,19 @@ typedef struct ProvMsg {
         ProvHeader hdr;
         union {
                 struct {
-                        uint8_t method;          /* a ProvMethod value */
+                        uint8_t method; /* a ProvMethod value */
                         uint8_t iv[PROV_IV_SIZE];
-                        const uint8_t *uid;      /* view, 1..PROV_UID_MAX bytes */
+                        const uint8_t *uid; /* view, 1..PROV_UID_MAX bytes */
                         size_t uid_len;
                 } start;
                 struct {
-                        uint8_t key_index;       /* a ProvKeyIndex value */
+                        uint8_t key_index; /* a ProvKeyIndex value */
                         uint16_t counter;
-                        const uint8_t *payload;  /* view: CBOR (key index 0) or ciphertext of CBOR||MIC */
+                        const uint8_t *payload; /* view: CBOR (key index 0) or ciphertext of CBOR||MIC */
                         size_t payload_len;
                 } data;
                 struct {
-                        uint8_t reason;          /* a ProvNackReason value */
+                        uint8_t reason; /* a ProvNackReason value */
                 } nack;
         };
 } ProvMsg;
@@ -71,14 +71,14 @@ typedef struct ProvMsg {
  * (PROV_PDU_MAX_24G or PROV_PDU_MAX_5G); longer packets are -EMSGSIZE (checked first). Malformed: -EBADMSG.
  * Lengths: START 23 + uid (uid 1..PROV_UID_MAX) and a known method; DATA at least PROV_DATA_HEADER_SIZE with
  * key index 0 or 1 (the payload may be empty here: prov_data_open() and provdata_decode() judge it);
- * DATA_ACK exactly 6; NACK exactly 7 with a known reason. Unknown types are -EBADMSG. *ret is written only on
- * success; its byte fields are views into buf. */
+ * DATA_ACK exactly 6; NACK exactly 7 with a known reason. Unknown types are -EBADMSG. *ret is written only
+ * on success; its byte fields are views into buf. */
 int provmsg_parse(const uint8_t *buf, size_t len, size_t pdu_max, ProvMsg *ret);
 
 /* Builders write into buf and return the length, or -EMSGSIZE if bufsz is too small / -EINVAL for values
  * out of range (unknown method or NACK reason, UID length outside 1..PROV_UID_MAX, key index not 0/1).
- * hdr->type is ignored: each builder writes its own type, so the header of a parsed START can be passed as it
- * is to answer it. Nothing is written on failure. */
+ * hdr->type is ignored: each builder writes its own type, so the header of a parsed START can be passed as
+ * it is to answer it. Nothing is written on failure. */
 int provmsg_build_start(const ProvHeader *hdr, uint8_t method, const uint8_t iv[static PROV_IV_SIZE],
                         const uint8_t *uid, size_t uid_len, uint8_t *buf, size_t bufsz);
 int provmsg_build_data_ack(const ProvHeader *hdr, uint8_t *buf, size_t bufsz);

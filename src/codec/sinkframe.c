@@ -133,7 +133,8 @@ static bool parse_echo(const uint8_t *buf, size_t len, SinkEcho *ret) {
 
         if (len != SINK_ECHO_WIRE_SIZE - 2)
                 return false;
-        if (cursor_get_u8(&c, &err) < 0 || cursor_get_le16(&c, &rxlen) < 0 || cursor_get_le16(&c, &marker) < 0)
+        if (cursor_get_u8(&c, &err) < 0 || cursor_get_le16(&c, &rxlen) < 0 ||
+            cursor_get_le16(&c, &marker) < 0)
                 return false;
         if (err < SINK_ECHO_BAD_CRC || err > SINK_ECHO_TOO_SHORT || marker != 0xFFFFu)
                 return false;
@@ -298,10 +299,8 @@ const char *sink_echo_error_to_string(int e) {
 
 const char *sink_frame_error_to_string(SinkFrameError e) {
         static const char *const names[_SINK_FRAME_ERROR_MAX] = {
-                [SINK_FRAME_ERROR_NONE] = "none",
-                [SINK_FRAME_ERROR_ESCAPE] = "bad-escape",
-                [SINK_FRAME_ERROR_CRC] = "bad-crc",
-                [SINK_FRAME_ERROR_LENGTH] = "bad-length",
+                [SINK_FRAME_ERROR_NONE] = "none",         [SINK_FRAME_ERROR_ESCAPE] = "bad-escape",
+                [SINK_FRAME_ERROR_CRC] = "bad-crc",       [SINK_FRAME_ERROR_LENGTH] = "bad-length",
                 [SINK_FRAME_ERROR_OVERSIZE] = "oversize",
         };
         return e >= 0 && e < _SINK_FRAME_ERROR_MAX ? names[e] : NULL;

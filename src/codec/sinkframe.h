@@ -23,7 +23,7 @@
 #define SINK_FRAME_CRC_SIZE    2u
 /* Between two ENDs, fewer de-escaped bytes than this are line noise (e.g. "00 C0" while the stack stops) and
  * are dropped without an error, as the reference host does. */
-#define SINK_FRAME_NOISE_MAX   3u
+#define SINK_FRAME_NOISE_MAX 3u
 
 /* Worst-case wire size of a raw frame of n bytes (header + payload, without CRC): 3 leading ENDs, every byte
  * escaped, trailing END. */
@@ -52,10 +52,10 @@ static inline uint16_t sink_crc16(const uint8_t *p, size_t n) {
         return sink_crc16_update(SINK_CRC16_INIT, p, n);
 }
 
-/* Puts the raw frame (header + payload, CRC not included) on the wire: computes and appends the CRC, escapes,
- * adds the ENDs of the direction. Returns the number of bytes written, -EMSGSIZE if bufsz is too small
- * (SINK_SLIP_WIRE_MAX(len) is always enough), -EINVAL if len is not 3..SINK_FRAME_MAX-2 or the length byte
- * does not match. */
+/* Puts the raw frame (header + payload, CRC not included) on the wire: computes and appends the CRC,
+ * escapes, adds the ENDs of the direction. Returns the number of bytes written, -EMSGSIZE if bufsz is too
+ * small (SINK_SLIP_WIRE_MAX(len) is always enough), -EINVAL if len is not 3..SINK_FRAME_MAX-2 or the length
+ * byte does not match. */
 int sink_slip_encode(SinkDirection dir, const uint8_t *frame, size_t len, uint8_t *buf, size_t bufsz);
 
 /* Builds header + payload and puts it on the wire (sink_slip_encode()). */
@@ -84,7 +84,7 @@ typedef struct SinkEcho {
 /* Why the last frame was rejected (for statistics and for the simulator's error echo). */
 typedef enum SinkFrameError {
         SINK_FRAME_ERROR_NONE,
-        SINK_FRAME_ERROR_ESCAPE,   /* ESC followed by something other than DC/DD */
+        SINK_FRAME_ERROR_ESCAPE, /* ESC followed by something other than DC/DD */
         SINK_FRAME_ERROR_CRC,
         SINK_FRAME_ERROR_LENGTH,   /* CRC fine, length byte does not match the frame */
         SINK_FRAME_ERROR_OVERSIZE, /* more than max_frame bytes */
@@ -95,13 +95,13 @@ typedef enum SinkFrameError {
 typedef struct SinkFrameDecoder {
         size_t max_frame; /* largest de-escaped frame accepted, CRC included */
         size_t len;
-        bool synced;      /* an END has been seen: bytes before the first END are dropped */
-        bool escape;      /* the previous byte was ESC */
-        bool discarding;  /* skipping to the next END after an error */
-        size_t n_noise;   /* statistics: short runs dropped as noise, bytes dropped before the first END */
+        bool synced;     /* an END has been seen: bytes before the first END are dropped */
+        bool escape;     /* the previous byte was ESC */
+        bool discarding; /* skipping to the next END after an error */
+        size_t n_noise;  /* statistics: short runs dropped as noise, bytes dropped before the first END */
         size_t n_unsynced_bytes;
         SinkFrameError last_error; /* of the last non-zero return */
-        size_t last_len;           /* de-escaped bytes of that frame, CRC included (oversize: max_frame + 1) */
+        size_t last_len; /* de-escaped bytes of that frame, CRC included (oversize: max_frame + 1) */
         uint8_t buf[SINK_FRAME_MAX];
 } SinkFrameDecoder;
 

@@ -6,8 +6,8 @@
  *
  * Every primitive has an exact payload length (or an exact one derived from its own length byte); a frame of
  * the wrong size is -EBADMSG. Unknown request and confirm ids are -EOPNOTSUPP (a device gives no reply to
- * them); an unknown indication id decodes as SINK_MSG_GENERIC_IND so the host can still answer it. Nothing is
- * defaulted. Variable parts (APDUs, attribute values, app config data) are views into the frame.
+ * them); an unknown indication id decodes as SINK_MSG_GENERIC_IND so the host can still answer it. Nothing
+ * is defaulted. Variable parts (APDUs, attribute values, app config data) are views into the frame.
  *
  * Pure: no I/O, no clock, no logging. */
 
@@ -94,19 +94,19 @@ typedef enum SinkMsgType {
 } SinkMsgType;
 
 /* Sizes (ref-dualmcu.md §5). */
-#define SINK_MTU_DEFAULT         102u /* cMTU on current stacks */
-#define SINK_APP_CONFIG_SIZE     80u
+#define SINK_MTU_DEFAULT            102u /* cMTU on current stacks */
+#define SINK_APP_CONFIG_SIZE        80u
 #define SINK_SCRATCHPAD_STATUS_SIZE 24u
-#define SINK_FACTORY_RESET_KEY   0x74496F44u /* "DoIt" as u32 LE */
+#define SINK_FACTORY_RESET_KEY      0x74496F44u /* "DoIt" as u32 LE */
 
 /* Addresses. */
-#define SINK_ADDR_ANYSINK        0x00000000u
-#define SINK_ADDR_ANYSINK_ALT    0xFFFFFFFEu
-#define SINK_ADDR_BROADCAST      0xFFFFFFFFu
+#define SINK_ADDR_ANYSINK     0x00000000u
+#define SINK_ADDR_ANYSINK_ALT 0xFFFFFFFEu
+#define SINK_ADDR_BROADCAST   0xFFFFFFFFu
 
 /* DATA_TX TX options byte. */
-#define SINK_TX_OPT_INDICATION   0x01u /* ask for a DATA_TX indication */
-#define SINK_TX_OPT_UNACK_CSMA   0x02u
+#define SINK_TX_OPT_INDICATION      0x01u /* ask for a DATA_TX indication */
+#define SINK_TX_OPT_UNACK_CSMA      0x02u
 #define SINK_TX_OPT_HOP_LIMIT_SHIFT 2
 #define SINK_TX_OPT_HOP_LIMIT_MASK  0x3Cu
 
@@ -153,7 +153,7 @@ enum {
         SINK_ATTR_UNSUPPORTED = 1,
         SINK_ATTR_WRONG_STATE = 2, /* CSAP write while the stack runs */
         SINK_ATTR_WRONG_LENGTH = 3,
-        SINK_ATTR_INVALID_VALUE = 4, /* also: read of a value not set yet */
+        SINK_ATTR_INVALID_VALUE = 4,  /* also: read of a value not set yet */
         SINK_ATTR_WRITE_ONLY_SET = 5, /* read of a key that is set */
         SINK_ATTR_ACCESS_DENIED = 6,
 };
@@ -226,7 +226,7 @@ typedef struct SinkDataRx {
         uint8_t src_ep;
         uint32_t dst_addr;
         uint8_t dst_ep;
-        uint8_t qos_hop;     /* see sink_qos_hop_*() */
+        uint8_t qos_hop;      /* see sink_qos_hop_*() */
         uint32_t travel_time; /* 1/128 s, see sink_travel_time_to_ms() */
         const uint8_t *apdu;
         uint8_t apdu_len;
@@ -255,7 +255,7 @@ typedef struct SinkStackState {
 typedef struct SinkAppConfig {
         uint8_t status;
         uint8_t sequence;
-        uint16_t interval; /* diagnostic interval, s */
+        uint16_t interval;   /* diagnostic interval, s */
         const uint8_t *data; /* SINK_APP_CONFIG_SIZE bytes */
 } SinkAppConfig;
 
@@ -282,25 +282,25 @@ typedef struct SinkMsg {
         uint8_t primitive; /* wire id; for SINK_MSG_GENERIC_IND and SINK_MSG_RESPONSE it says which */
         uint8_t frame_id;
         union {
-                SinkDataTx data_tx;          /* DATA_TX_REQ, DATA_TX_TT_REQ */
-                SinkDataTxCnf data_tx_cnf;   /* DATA_TX_CNF, DATA_TX_TT_CNF */
+                SinkDataTx data_tx;        /* DATA_TX_REQ, DATA_TX_TT_REQ */
+                SinkDataTxCnf data_tx_cnf; /* DATA_TX_CNF, DATA_TX_TT_CNF */
                 SinkDataTxInd data_tx_ind;
                 SinkDataRx data_rx;
-                uint8_t start_options;       /* STACK_START_REQ: bit 0 = autostart */
-                uint16_t attr_id;            /* *_ATTR_READ_REQ */
-                SinkAttrWrite attr_write;    /* *_ATTR_WRITE_REQ */
+                uint8_t start_options;    /* STACK_START_REQ: bit 0 = autostart */
+                uint16_t attr_id;         /* *_ATTR_READ_REQ */
+                SinkAttrWrite attr_write; /* *_ATTR_WRITE_REQ */
                 SinkAttrReadCnf attr_read_cnf;
-                uint32_t reset_key;          /* FACTORY_RESET_REQ */
-                uint8_t cost;                /* SINK_COST_WRITE_REQ */
+                uint32_t reset_key; /* FACTORY_RESET_REQ */
+                uint8_t cost;       /* SINK_COST_WRITE_REQ */
                 struct {
                         uint8_t result;
                         uint8_t cost;
-                } cost_cnf;                  /* SINK_COST_READ_CNF */
-                SinkAppConfig app_config;    /* APP_CONFIG_WRITE_REQ, APP_CONFIG_READ_CNF, APP_CONFIG_RX_IND */
+                } cost_cnf;               /* SINK_COST_READ_CNF */
+                SinkAppConfig app_config; /* APP_CONFIG_WRITE_REQ, APP_CONFIG_READ_CNF, APP_CONFIG_RX_IND */
                 SinkScratchpadStatus scratchpad; /* SCRATCHPAD_STATUS_CNF */
                 SinkStackState stack_state;
                 SinkGenericInd generic;
-                uint8_t result;              /* the one-byte confirms; RESPONSE: SINK_RESPONSE_* */
+                uint8_t result; /* the one-byte confirms; RESPONSE: SINK_RESPONSE_* */
         };
 } SinkMsg;
 
@@ -338,7 +338,8 @@ static inline uint32_t sink_ms_to_travel_time(uint64_t ms) {
         return ms > (UINT64_MAX >> 7) || t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
 }
 
-/* DATA_RX QoS/hop byte: bits 0-1 QoS (bit 0 = high priority), bits 2-7 hop count (the device caps it at 63). */
+/* DATA_RX QoS/hop byte: bits 0-1 QoS (bit 0 = high priority), bits 2-7 hop count (the device caps it at 63).
+ */
 static inline uint8_t sink_qos_hop_qos(uint8_t b) {
         return b & 0x03u;
 }
@@ -349,6 +350,8 @@ static inline uint8_t sink_qos_hop_make(uint8_t qos, unsigned hops) {
         return (uint8_t)((qos & 0x03u) | (MIN(hops, 63u) << 2));
 }
 static inline uint8_t sink_tx_options_make(bool indication, bool unack_csma, unsigned hop_limit) {
-        return (uint8_t)((indication ? SINK_TX_OPT_INDICATION : 0u) | (unack_csma ? SINK_TX_OPT_UNACK_CSMA : 0u) |
-                         ((MIN(hop_limit, 15u) << SINK_TX_OPT_HOP_LIMIT_SHIFT) & SINK_TX_OPT_HOP_LIMIT_MASK));
+        return (uint8_t)((indication ? SINK_TX_OPT_INDICATION : 0u) |
+                         (unack_csma ? SINK_TX_OPT_UNACK_CSMA : 0u) |
+                         ((MIN(hop_limit, 15u) << SINK_TX_OPT_HOP_LIMIT_SHIFT) &
+                          SINK_TX_OPT_HOP_LIMIT_MASK));
 }

@@ -122,7 +122,8 @@ int keywrap_open(const uint8_t master[static KEYWRAP_MASTER_KEY_SIZE], const cha
                 goto fail;
         }
         /* tag mismatch: damaged blob, wrong master key or wrong aad */
-        if (EVP_DecryptFinal_ex(ctx, out ? out + outl : final_out, &finl) != 1 || (size_t)(outl + finl) != len) {
+        if (EVP_DecryptFinal_ex(ctx, out ? out + outl : final_out, &finl) != 1 ||
+            (size_t)(outl + finl) != len) {
                 r = -EBADMSG;
                 goto fail;
         }

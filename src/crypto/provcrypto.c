@@ -14,11 +14,11 @@ _Static_assert(sizeof(int) >= 4, "int narrower than 32 bits");
 
 /* Bytes of the DATA prefix we look at (ref-provisioning.md §5). The crypto layer does not depend on the
  * codec, so the two constants are repeated here. */
-#define DATA_TYPE             2u
+#define DATA_TYPE              2u
 #define DATA_KEY_INDEX_FACTORY 1u
-#define PREFIX_TYPE_OFFSET    0u
-#define PREFIX_KEY_INDEX      6u
-#define PREFIX_COUNTER        7u
+#define PREFIX_TYPE_OFFSET     0u
+#define PREFIX_KEY_INDEX       6u
+#define PREFIX_COUNTER         7u
 
 #define AES_BLOCK 16u
 /* Counter blocks encrypted per EVP call when building the key stream. */
@@ -204,9 +204,9 @@ static bool prefix_is_secured_data(const uint8_t prefix[static PROV_DATA_HEADER_
         return prefix[PREFIX_TYPE_OFFSET] == DATA_TYPE && prefix[PREFIX_KEY_INDEX] == DATA_KEY_INDEX_FACTORY;
 }
 
-int prov_data_seal(const uint8_t factory_key[static PROV_FACTORY_KEY_SIZE], const uint8_t iv[static PROV_IV_SIZE],
-                   const uint8_t prefix[static PROV_DATA_HEADER_SIZE], const uint8_t *cbor, size_t cbor_len,
-                   uint8_t *out, size_t outsz) {
+int prov_data_seal(const uint8_t factory_key[static PROV_FACTORY_KEY_SIZE],
+                   const uint8_t iv[static PROV_IV_SIZE], const uint8_t prefix[static PROV_DATA_HEADER_SIZE],
+                   const uint8_t *cbor, size_t cbor_len, uint8_t *out, size_t outsz) {
         _cleanup_(cipher_ctx_freep) EVP_CIPHER_CTX *ecb = NULL;
         const uint8_t *auth_key, *enc_key;
         uint8_t mac[16];
@@ -219,7 +219,7 @@ int prov_data_seal(const uint8_t factory_key[static PROV_FACTORY_KEY_SIZE], cons
         if (cbor_len > EVP_LEN_MAX - PROV_MIC_SIZE || outsz < cbor_len + PROV_MIC_SIZE)
                 return -EMSGSIZE;
 
-        auth_key = factory_key;                 /* [auth 16][enc 16] */
+        auth_key = factory_key; /* [auth 16][enc 16] */
         enc_key = factory_key + PROV_KEY_SIZE;
 
         r = data_cmac(auth_key, prefix, cbor, cbor_len, mac);
@@ -244,9 +244,9 @@ out:
         return r;
 }
 
-int prov_data_open(const uint8_t factory_key[static PROV_FACTORY_KEY_SIZE], const uint8_t iv[static PROV_IV_SIZE],
-                   const uint8_t prefix[static PROV_DATA_HEADER_SIZE], const uint8_t *ct, size_t ct_len,
-                   uint8_t *out, size_t outsz) {
+int prov_data_open(const uint8_t factory_key[static PROV_FACTORY_KEY_SIZE],
+                   const uint8_t iv[static PROV_IV_SIZE], const uint8_t prefix[static PROV_DATA_HEADER_SIZE],
+                   const uint8_t *ct, size_t ct_len, uint8_t *out, size_t outsz) {
         _cleanup_(cipher_ctx_freep) EVP_CIPHER_CTX *ecb = NULL;
         const uint8_t *auth_key, *enc_key;
         uint8_t mic[PROV_MIC_SIZE], mac[16];
@@ -319,7 +319,8 @@ char *key_fingerprint(const uint8_t *key, size_t len, char *buf, size_t bufsz) {
 
 int prov_derive_factory_key(const uint8_t master[static 32], const uint8_t *uid, size_t uid_len,
                             uint8_t out[static PROV_FACTORY_KEY_SIZE]) {
-        static const char label[] = "meshprov factory key v1"; /* followed by its NUL as the 0x00 separator */
+        static const char label[] =
+                "meshprov factory key v1"; /* followed by its NUL as the 0x00 separator */
         _cleanup_(mac_freep) EVP_MAC *mac = NULL;
         _cleanup_(mac_ctx_freep) EVP_MAC_CTX *ctx = NULL;
         OSSL_PARAM params[] = {

@@ -56,8 +56,8 @@ void audit_event_from_record(const ProvRecord *rec, usec_t realtime, StoreAuditE
         snprintf(e->result, sizeof(e->result), "%s", rec->result);
         e->nack_reason = rec->nack_reason;
         if (rec->kind == PROV_RECORD_START)
-                snprintf(e->detail, sizeof(e->detail), "attempt %u, %u cop%s heard", rec->attempt, rec->copies,
-                         rec->copies == 1 ? "y" : "ies");
+                snprintf(e->detail, sizeof(e->detail), "attempt %u, %u cop%s heard", rec->attempt,
+                         rec->copies, rec->copies == 1 ? "y" : "ies");
         else
                 snprintf(e->detail, sizeof(e->detail), "%s", rec->detail);
 }

@@ -23,7 +23,8 @@ static void help(void) {
                "Environment: MESHPROV_DB, MESHPROV_MQTT_HOST, MESHPROV_MQTT_PORT, MESHPROV_MQTT_TLS,\n"
                "MESHPROV_MQTT_USERNAME, MESHPROV_MQTT_PASSWORD, MESHPROV_MQTT_CA_FILE, MESHPROV_LOG_LEVEL,\n"
                "MESHPROV_API_ENABLED, MESHPROV_INSTANCE_ID, and the reference server's\n"
-               "WM_SERVICES_MQTT_{HOSTNAME,PORT,USERNAME,PASSWORD,INSECURE}. See meshprovd.conf for all keys.\n",
+               "WM_SERVICES_MQTT_{HOSTNAME,PORT,USERNAME,PASSWORD,INSECURE}. See meshprovd.conf for all "
+               "keys.\n",
                PACKAGE_VERSION, MESHPROV_DEFAULT_CONFIG);
 }
 
@@ -76,7 +77,8 @@ int main(int argc, char **argv) {
 
         r = conf_load(arg_config, NULL, &config);
         if (r < 0) {
-                log_error_errno(r, "Failed to load configuration '%s': %m", arg_config ?: MESHPROV_DEFAULT_CONFIG);
+                log_error_errno(r, "Failed to load configuration '%s': %m",
+                                arg_config ?: MESHPROV_DEFAULT_CONFIG);
                 return 1;
         }
         int valid = conf_validate(config);

@@ -60,7 +60,8 @@ static void log_record(Manager *m, const ProvRecord *rec) {
         case PROV_RECORD_START:
         case PROV_RECORD_DATA:
         case PROV_RECORD_EXPIRED:
-                log_debug("%s %s: %s %s", prov_record_kind_to_string(rec->kind), uid, rec->result, rec->detail);
+                log_debug("%s %s: %s %s", prov_record_kind_to_string(rec->kind), uid, rec->result,
+                          rec->detail);
                 break;
         case _PROV_RECORD_KIND_MAX:
         case _PROV_RECORD_KIND_INVALID:
@@ -70,14 +71,15 @@ static void log_record(Manager *m, const ProvRecord *rec) {
 
 static void manager_queue_result(Manager *m, uint64_t id, int error, const char *detail) {
         if (m->n_deferred_results >= ELEMENTSOF(m->deferred_results)) {
-                /* cannot happen: the queue is drained after every round of at most PROV_ACTIONS_MAX actions */
+                /* cannot happen: the queue is drained after every round of at most PROV_ACTIONS_MAX actions
+                 */
                 log_warning("Too many downlink results at once; one is dropped (the node will retry).");
                 return;
         }
         m->deferred_results[m->n_deferred_results].id = id;
         m->deferred_results[m->n_deferred_results].error = error;
-        snprintf(m->deferred_results[m->n_deferred_results].detail,
-                 sizeof(m->deferred_results[0].detail), "%s", strempty(detail));
+        snprintf(m->deferred_results[m->n_deferred_results].detail, sizeof(m->deferred_results[0].detail),
+                 "%s", strempty(detail));
         m->n_deferred_results++;
 }
 
@@ -86,9 +88,11 @@ static void manager_pop_result(Manager *m, ProvEvent *ret) {
         *ret = (ProvEvent){ .type = PROV_EVENT_SEND_RESULT };
         ret->send_result.downlink_id = m->deferred_results[0].id;
         ret->send_result.error = m->deferred_results[0].error;
-        snprintf(ret->send_result.detail, sizeof(ret->send_result.detail), "%s", m->deferred_results[0].detail);
+        snprintf(ret->send_result.detail, sizeof(ret->send_result.detail), "%s",
+                 m->deferred_results[0].detail);
         m->n_deferred_results--;
-        memmove(m->deferred_results, m->deferred_results + 1, m->n_deferred_results * sizeof(m->deferred_results[0]));
+        memmove(m->deferred_results, m->deferred_results + 1,
+                m->n_deferred_results * sizeof(m->deferred_results[0]));
 }
 
 static void manager_send(Manager *m, const ProvDownlink *d) {
@@ -188,8 +192,9 @@ static void manager_engine_feed(Manager *m, const ProvEvent *ev_in) {
                         m->counters.malformed++;
                         if (ratelimit_below(&m->malformed_log_rl, t)) {
                                 char g[64];
-                                log_warning_errno(r, "Ignoring malformed provisioning packet from %s '%s' sink "
-                                                     "'%s', source %08x (%" PRIu64 " so far): %m",
+                                log_warning_errno(r,
+                                                  "Ignoring malformed provisioning packet from %s '%s' sink "
+                                                  "'%s', source %08x (%" PRIu64 " so far): %m",
                                                   prov_bearer_to_string(ev.uplink.route.bearer),
                                                   cescape_str(ev.uplink.route.gateway, g, sizeof(g)),
                                                   ev.uplink.route.sink, ev.uplink.source_address,
@@ -284,7 +289,7 @@ static int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 else if (r > 0)
                         log_info("Pruned %d audit event(s) older than the retention time.", r);
                 /* come back soon while there is more to prune, so the loop never stalls on a big delete */
-                (void)event_source_rearm(s, r >= (int) PRUNE_BATCH ? USEC_PER_SEC : PRUNE_INTERVAL);
+                (void)event_source_rearm(s, r >= (int)PRUNE_BATCH ? USEC_PER_SEC : PRUNE_INTERVAL);
         } else
                 (void)event_source_rearm(s, PRUNE_INTERVAL);
         return 0;
@@ -300,7 +305,8 @@ static void on_mqtt_connect(Mqtt *mq, void *userdata) {
                 api_on_connect(m->api);
 }
 
-static void on_mqtt_message(Mqtt *mq, const char *topic, const uint8_t *payload, size_t len, void *userdata) {
+static void on_mqtt_message(Mqtt *mq, const char *topic, const uint8_t *payload, size_t len,
+                            void *userdata) {
         Manager *m = userdata;
         if (m->gw && gwbearer_on_message(m->gw, topic, payload, len))
                 return;
@@ -363,7 +369,8 @@ static int manager_start_mqtt(Manager *m) {
         if (c->mqtt.password_file) {
                 r = read_secret_file(c->mqtt.password_file, &password);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to read MQTT password file '%s': %m", c->mqtt.password_file);
+                        return log_error_errno(r, "Failed to read MQTT password file '%s': %m",
+                                               c->mqtt.password_file);
         } else if (!c->mqtt.password && getenv("CREDENTIALS_DIRECTORY")) {
                 _cleanup_free_ char *p = NULL;
                 if (asprintf(&p, "%s/mqtt-password", getenv("CREDENTIALS_DIRECTORY")) < 0)
@@ -422,8 +429,8 @@ static int manager_start_mqtt(Manager *m) {
         r = mqtt_start(m->mqtt);
         if (r < 0)
                 return log_error_errno(r, "Failed to start connecting to the MQTT broker: %m");
-        log_info("Cloud bearer on: broker %s:%u (TLS %s), gateway API %s, management API %s%s%s.", c->mqtt.host,
-                 conf_mqtt_port(c), yes_no(c->mqtt.tls), c->mqtt.gateway_api ? "on" : "off",
+        log_info("Cloud bearer on: broker %s:%u (TLS %s), gateway API %s, management API %s%s%s.",
+                 c->mqtt.host, conf_mqtt_port(c), yes_no(c->mqtt.tls), c->mqtt.gateway_api ? "on" : "off",
                  m->api ? "on as meshprov/v1/" : "off", m->api ? c->api.instance_id : "", m->api ? "/" : "");
         return 0;
 }
@@ -458,14 +465,14 @@ void manager_format_status(Manager *m, char *buf, size_t size) {
                 sinks_format_status(m->sinks, list, sizeof(list));
                 snprintf(sk, sizeof(sk), ", sinks: %s", list);
         }
-        snprintf(buf, size,
-                 "%" PRIu64 " provisioned, %" PRIu64 " refused, %" PRIu64 " session(s) live%s%s",
+        snprintf(buf, size, "%" PRIu64 " provisioned, %" PRIu64 " refused, %" PRIu64 " session(s) live%s%s",
                  es.acks, es.nacks[0] + es.nacks[1] + es.nacks[2] + es.nacks[3], es.sessions_live, mq, sk);
 }
 
 /* management API: the status snapshot */
 void manager_get_status(Manager *m, ManagerStatus *ret) {
-        *ret = (ManagerStatus){ .uptime = usec_sub(now(CLOCK_MONOTONIC), m->started), .counters = m->counters };
+        *ret = (ManagerStatus){ .uptime = usec_sub(now(CLOCK_MONOTONIC), m->started),
+                                .counters = m->counters };
         prov_engine_get_stats(m->engine, &ret->engine);
         if (m->mqtt) {
                 snprintf(ret->broker_host, sizeof(ret->broker_host), "%s", mqtt_host(m->mqtt));
@@ -486,7 +493,8 @@ void manager_get_status(Manager *m, ManagerStatus *ret) {
                 if (i < m->config->n_sinks)
                         snprintf(k->device, sizeof(k->device), "%s", strempty(m->config->sinks[i].device));
                 k->online = sink_link_state(l) == SINK_LINK_UP;
-                snprintf(k->state, sizeof(k->state), "%s", strempty(sink_link_state_to_string(sink_link_state(l))));
+                snprintf(k->state, sizeof(k->state), "%s",
+                         strempty(sink_link_state_to_string(sink_link_state(l))));
                 ret->n_sinks++;
         }
 }
@@ -524,8 +532,9 @@ static bool sinks_settings_differ(const Config *a, const Config *b) {
                 return true;
         for (size_t i = 0; i < a->n_sinks; i++) {
                 const ConfSink *x = &a->sinks[i], *y = &b->sinks[i];
-                if (!streq_null(x->name, y->name) || !streq_null(x->device, y->device) || x->baud != y->baud ||
-                    x->start_stack != y->start_stack || x->max_in_flight != y->max_in_flight)
+                if (!streq_null(x->name, y->name) || !streq_null(x->device, y->device) ||
+                    x->baud != y->baud || x->start_stack != y->start_stack ||
+                    x->max_in_flight != y->max_in_flight)
                         return true;
         }
         return false;
@@ -534,8 +543,10 @@ static bool sinks_settings_differ(const Config *a, const Config *b) {
 static bool mqtt_settings_differ(const Config *a, const Config *b) {
         return !streq_null(a->mqtt.host, b->mqtt.host) || conf_mqtt_port(a) != conf_mqtt_port(b) ||
                a->mqtt.tls != b->mqtt.tls || !streq_null(a->mqtt.ca_file, b->mqtt.ca_file) ||
-               !streq_null(a->mqtt.cert_file, b->mqtt.cert_file) || !streq_null(a->mqtt.key_file, b->mqtt.key_file) ||
-               a->mqtt.tls_insecure != b->mqtt.tls_insecure || !streq_null(a->mqtt.username, b->mqtt.username) ||
+               !streq_null(a->mqtt.cert_file, b->mqtt.cert_file) ||
+               !streq_null(a->mqtt.key_file, b->mqtt.key_file) ||
+               a->mqtt.tls_insecure != b->mqtt.tls_insecure ||
+               !streq_null(a->mqtt.username, b->mqtt.username) ||
                !streq_null(a->mqtt.password, b->mqtt.password) ||
                !streq_null(a->mqtt.password_file, b->mqtt.password_file) ||
                !streq_null(a->mqtt.client_id, b->mqtt.client_id) || a->mqtt.keepalive != b->mqtt.keepalive ||
@@ -596,7 +607,8 @@ static void manager_reload(Manager *m) {
                 r = manager_start_mqtt(m);
                 if (r < 0) {
                         manager_stop_mqtt(m);
-                        log_error("MQTT stays off (no cloud bearer, no management API) until the configuration "
+                        log_error("MQTT stays off (no cloud bearer, no management API) until the "
+                                  "configuration "
                                   "is fixed and reloaded.");
                 }
         }
@@ -632,8 +644,10 @@ static int manager_open_store(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to load the master key for '%s': %m", c->store.database);
         if (r > 0)
-                log_notice("Created a new master key in '%s'. Back it up: without it the keys in the database "
-                           "cannot be read.", key_path);
+                log_notice(
+                        "Created a new master key in '%s'. Back it up: without it the keys in the database "
+                        "cannot be read.",
+                        key_path);
 
         StoreOptions so = {
                 .master_key = m->master_key,
@@ -642,8 +656,9 @@ static int manager_open_store(Manager *m) {
         };
         r = store_open(c->store.database, &so, &m->store);
         if (r == -EPROTONOSUPPORT)
-                return log_error_errno(r, "Database '%s' was written by a newer meshprov; refusing to touch it.",
-                                       c->store.database);
+                return log_error_errno(
+                        r, "Database '%s' was written by a newer meshprov; refusing to touch it.",
+                        c->store.database);
         if (r < 0)
                 return log_error_errno(r, "Failed to open database '%s': %m", c->store.database);
         log_info("Database '%s' (schema %d), master key from %s.", c->store.database,
@@ -712,17 +727,18 @@ int manager_new(const char *config_path, Config *config, Manager **ret) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the provisioning engine: %m");
         /* accuracy 1 us: 0 would mean sd-event's default of 250 ms, added to every route window */
-        r = sd_event_add_time(m->event, &m->engine_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, on_engine_timer, m);
+        r = sd_event_add_time(m->event, &m->engine_timer, CLOCK_MONOTONIC, USEC_INFINITY, 1, on_engine_timer,
+                              m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the engine timer: %m");
         (void)sd_event_source_set_enabled(m->engine_timer, SD_EVENT_OFF);
 
-        r = sd_event_add_time_relative(m->event, &m->prune_timer, CLOCK_MONOTONIC, USEC_PER_MINUTE, USEC_PER_SEC,
-                                       on_prune_timer, m);
+        r = sd_event_add_time_relative(m->event, &m->prune_timer, CLOCK_MONOTONIC, USEC_PER_MINUTE,
+                                       USEC_PER_SEC, on_prune_timer, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the audit pruning timer: %m");
-        r = sd_event_add_time_relative(m->event, &m->status_timer, CLOCK_MONOTONIC, STATUS_INTERVAL, USEC_PER_SEC,
-                                       on_status_timer, m);
+        r = sd_event_add_time_relative(m->event, &m->status_timer, CLOCK_MONOTONIC, STATUS_INTERVAL,
+                                       USEC_PER_SEC, on_status_timer, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the status timer: %m");
 
@@ -768,8 +784,8 @@ int manager_run(Manager *m) {
 
         manager_format_status(m, buf, sizeof(buf));
         (void)sd_notifyf(false, "READY=1\nSTATUS=%s", buf);
-        log_struct(LOG_INFO, LOG_FIELDS(MESHPROV_MESSAGE_STARTED), "meshprovd %s running: %s.", PACKAGE_VERSION,
-                   buf);
+        log_struct(LOG_INFO, LOG_FIELDS(MESHPROV_MESSAGE_STARTED), "meshprovd %s running: %s.",
+                   PACKAGE_VERSION, buf);
 
         r = sd_event_loop(m->event);
         if (r < 0)

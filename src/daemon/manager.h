@@ -22,14 +22,14 @@ typedef struct Api Api; /* management API (api.c) */
 
 /* Hooks for the bearers and the API that live in their own files (sinks.c, api.c). */
 typedef struct ManagerCounters {
-        uint64_t malformed;      /* uplinks the engine refused to parse */
-        uint64_t send_rejected;  /* downlinks a bearer refused outright */
+        uint64_t malformed;     /* uplinks the engine refused to parse */
+        uint64_t send_rejected; /* downlinks a bearer refused outright */
         uint64_t records;
 } ManagerCounters;
 
 struct Manager {
         sd_event *event;
-        char *config_path;       /* NULL: default */
+        char *config_path; /* NULL: default */
         Config *config;
 
         Store *store;
@@ -41,16 +41,16 @@ struct Manager {
         sd_event_source *engine_timer;
 
         AuditQueue audit;
-        sd_event_source *audit_flush;  /* defer: once per loop iteration while writes succeed */
-        sd_event_source *audit_retry;  /* time: after a failed write, with backoff */
+        sd_event_source *audit_flush; /* defer: once per loop iteration while writes succeed */
+        sd_event_source *audit_retry; /* time: after a failed write, with backoff */
         usec_t audit_backoff;
         sd_event_source *prune_timer;
         sd_event_source *status_timer;
 
         Mqtt *mqtt;
         GwBearer *gw;
-        Sinks *sinks;            /* gateway mode: the [Sink] links (sinks.c) */
-        Api *api;                /* [Api] Enabled=yes: lives with the MQTT client (api.c) */
+        Sinks *sinks; /* gateway mode: the [Sink] links (sinks.c) */
+        Api *api;     /* [Api] Enabled=yes: lives with the MQTT client (api.c) */
 
         /* downlink results that could not be fed to the engine while its actions were being executed */
         struct {
@@ -61,7 +61,7 @@ struct Manager {
         size_t n_deferred_results;
         bool in_engine;
 
-        usec_t started;          /* CLOCK_MONOTONIC */
+        usec_t started; /* CLOCK_MONOTONIC */
         RateLimit nack_log_rl, warn_log_rl, malformed_log_rl;
         ManagerCounters counters;
 };

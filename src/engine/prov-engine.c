@@ -44,11 +44,11 @@ typedef struct Session {
         size_t uid_len;
         uint8_t up_src_ep, up_dst_ep;
 
-        uint32_t hash_next;   /* chain by full key */
-        uint32_t hash2_next;  /* chain by (network, address, session id) for DATA_ACK via another source */
-        uint32_t prev, next;  /* timer list */
+        uint32_t hash_next;  /* chain by full key */
+        uint32_t hash2_next; /* chain by (network, address, session id) for DATA_ACK via another source */
+        uint32_t prev, next; /* timer list */
         TimerList list;
-        usec_t since;         /* when it joined its timer list; the deadline is since + list_timeout() */
+        usec_t since; /* when it joined its timer list; the deadline is since + list_timeout() */
 
         /* route collection for the pending decision */
         ProvRoute best_route;
@@ -60,14 +60,14 @@ typedef struct Session {
         /* the answer */
         bool acked;
         bool has_data;
-        usec_t answered_at;   /* 0: not answered (or the answer failed to go out) */
+        usec_t answered_at; /* 0: not answered (or the answer failed to go out) */
         uint16_t counter;
         uint64_t params_hash;
         uint8_t packet[PROV_PDU_MAX];
         size_t packet_len;
         ProvRoute answer_route;
         uint64_t last_downlink_id;
-        uint8_t last_kind;    /* PROV_RECORD_DATA or PROV_RECORD_NACK: what the last downlink carried */
+        uint8_t last_kind; /* PROV_RECORD_DATA or PROV_RECORD_NACK: what the last downlink carried */
 
         /* for later records */
         bool from_device;
@@ -84,7 +84,7 @@ struct ProvEngine {
         uint32_t *buckets;
         uint32_t *buckets2;
         uint32_t bucket_mask;
-        uint32_t free_head;  /* free list through hash_next */
+        uint32_t free_head; /* free list through hash_next */
         uint32_t used;
         uint32_t live;
         uint32_t generation;
@@ -110,9 +110,9 @@ const char *prov_bearer_to_string(ProvBearer b) {
 }
 
 static const char *const record_kind_table[_PROV_RECORD_KIND_MAX] = {
-        [PROV_RECORD_START] = "start",         [PROV_RECORD_NACK] = "nack",
-        [PROV_RECORD_DATA] = "data",           [PROV_RECORD_ACK] = "ack",
-        [PROV_RECORD_EXPIRED] = "expired",     [PROV_RECORD_SEND_FAILED] = "send_failed",
+        [PROV_RECORD_START] = "start",     [PROV_RECORD_NACK] = "nack",
+        [PROV_RECORD_DATA] = "data",       [PROV_RECORD_ACK] = "ack",
+        [PROV_RECORD_EXPIRED] = "expired", [PROV_RECORD_SEND_FAILED] = "send_failed",
         [PROV_RECORD_ERROR] = "error",
 };
 
@@ -440,12 +440,13 @@ static int build_data(Session *s, const ProvIdentity *id, const uint8_t *cbor, s
         ProvHeader h = session_header(s, PROV_MSG_DATA);
         int r;
 
-        r = provmsg_build_data_prefix(&h, secured ? PROV_KEY_INDEX_FACTORY : PROV_KEY_INDEX_PLAINTEXT, counter,
-                                      s->packet);
+        r = provmsg_build_data_prefix(&h, secured ? PROV_KEY_INDEX_FACTORY : PROV_KEY_INDEX_PLAINTEXT,
+                                      counter, s->packet);
         if (r < 0)
                 return r;
         if (secured) {
-                r = prov_data_seal(id->factory_key, s->iv, s->packet, cbor, n, s->packet + PROV_DATA_HEADER_SIZE,
+                r = prov_data_seal(id->factory_key, s->iv, s->packet, cbor, n,
+                                   s->packet + PROV_DATA_HEADER_SIZE,
                                    sizeof(s->packet) - PROV_DATA_HEADER_SIZE);
                 if (r < 0)
                         return r;
@@ -495,7 +496,9 @@ static void decide_locked(ProvEngine *e, Session *s, usec_t now, const uint8_t e
         }
 
         ProvRecord *st = record_push(actions, s, PROV_RECORD_START,
-                                      r == -ENOENT ? "unknown" : r < 0 ? "lookup_failed" : "ok");
+                                     r == -ENOENT ? "unknown"
+                                     : r < 0      ? "lookup_failed"
+                                                  : "ok");
         st->copies = s->copies;
         st->attempt = s->attempts;
 
@@ -508,15 +511,16 @@ static void decide_locked(ProvEngine *e, Session *s, usec_t now, const uint8_t e
         if (s->method == PROV_METHOD_EXTENDED_UID_KEY_MGMT || id->method != s->method)
                 return answer_nack(e, s, PROV_NACK_METHOD_NOT_SUPPORTED, "method_mismatch", now, actions);
         if (s->method == PROV_METHOD_UNSECURED && !id->allow_unsecured)
-                return answer_nack(e, s, PROV_NACK_METHOD_NOT_SUPPORTED, "unsecured_not_allowed", now, actions);
+                return answer_nack(e, s, PROV_NACK_METHOD_NOT_SUPPORTED, "unsecured_not_allowed", now,
+                                   actions);
         if (s->method != PROV_METHOD_UNSECURED && !id->has_factory_key)
                 return answer_nack(e, s, PROV_NACK_NOT_AUTHORIZED, "no_key", now, actions);
 
         if (!id->params.has_node_address && id->has_pool) {
                 uint32_t a;
-                r = e->lookup.allocate_address ? e->lookup.allocate_address(e->lookup.userdata, id, s->uid,
-                                                                            s->uid_len, &a)
-                                               : -ENOENT;
+                r = e->lookup.allocate_address
+                            ? e->lookup.allocate_address(e->lookup.userdata, id, s->uid, s->uid_len, &a)
+                            : -ENOENT;
                 if (r == -ENOSPC)
                         return answer_error(e, s, "address_pool_exhausted", r, now, actions);
                 if (r < 0 && r != -ENOENT)
@@ -560,7 +564,8 @@ static void decide_locked(ProvEngine *e, Session *s, usec_t now, const uint8_t e
 
         downlink_push(e, actions, s, s->packet, s->packet_len);
         ProvRecord *rec = record_push(actions, s, PROV_RECORD_DATA, "ok");
-        snprintf(rec->detail, sizeof(rec->detail), "%s; counter %u; %zu bytes", detail, s->counter, s->packet_len);
+        snprintf(rec->detail, sizeof(rec->detail), "%s; counter %u; %zu bytes", detail, s->counter,
+                 s->packet_len);
 
         s->answered_at = now ? now : 1;
         s->last_kind = PROV_RECORD_DATA;
@@ -621,7 +626,8 @@ static Session *session_new(ProvEngine *e, const SessionKey *k, ProvActionList *
 
 static bool same_run(const Session *s, const ProvMsg *m) {
         return s->method == m->start.method && s->uid_len == m->start.uid_len &&
-               memcmp(s->uid, m->start.uid, s->uid_len) == 0 && memcmp(s->iv, m->start.iv, PROV_IV_SIZE) == 0;
+               memcmp(s->uid, m->start.uid, s->uid_len) == 0 &&
+               memcmp(s->iv, m->start.iv, PROV_IV_SIZE) == 0;
 }
 
 static bool route_better(const Session *s, const ProvUplink *up, usec_t now) {
@@ -684,8 +690,8 @@ static void handle_start(ProvEngine *e, const ProvUplink *up, const ProvMsg *m, 
 
                 case SESSION_WAIT_ACK:
                 case SESSION_FINISHED:
-                        if (s->acked ||
-                            (s->answered_at != 0 && now < usec_add(s->answered_at, e->config.duplicate_hold))) {
+                        if (s->acked || (s->answered_at != 0 &&
+                                         now < usec_add(s->answered_at, e->config.duplicate_hold))) {
                                 /* a late copy of something already answered */
                                 e->stats.copies++;
                                 return;
@@ -791,8 +797,7 @@ static void handle_send_result(ProvEngine *e, const ProvEvent *ev, ProvActionLis
                 return;
 
         ProvRecord *r = record_push(actions, s, PROV_RECORD_SEND_FAILED, "send_failed");
-        snprintf(r->detail, sizeof(r->detail), "%s %s",
-                 s->last_kind == PROV_RECORD_NACK ? "NACK:" : "DATA:",
+        snprintf(r->detail, sizeof(r->detail), "%s %s", s->last_kind == PROV_RECORD_NACK ? "NACK:" : "DATA:",
                  ev->send_result.detail[0] ? ev->send_result.detail : "not delivered");
         e->stats.send_failed++;
         /* Let the node's next START through at once instead of treating it as a late copy. */
@@ -827,7 +832,8 @@ static bool run_timers(ProvEngine *e, usec_t now, const uint8_t entropy[static 8
                         if (actions_room(actions) < 1)
                                 return true;
                         ProvRecord *r = record_push(actions, due, PROV_RECORD_EXPIRED, "unconfirmed");
-                        snprintf(r->detail, sizeof(r->detail), "no DATA_ACK after %u START(s)", due->attempts);
+                        snprintf(r->detail, sizeof(r->detail), "no DATA_ACK after %u START(s)",
+                                 due->attempts);
                         e->stats.expired++;
                         session_free(e, due);
                         break;
@@ -915,8 +921,8 @@ int prov_engine_new(const ProvEngineConfig *config, const ProvLookup *lookup, Pr
         e->bucket_mask = nb - 1;
 
         e->sessions = new0(Session, e->n_sessions);
-        e->buckets = new(uint32_t, nb);
-        e->buckets2 = new(uint32_t, nb);
+        e->buckets = new (uint32_t, nb);
+        e->buckets2 = new (uint32_t, nb);
         if (!e->sessions || !e->buckets || !e->buckets2)
                 return -ENOMEM;
         for (uint32_t i = 0; i < nb; i++)

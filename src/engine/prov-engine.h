@@ -5,16 +5,18 @@
  *
  *   prov_engine_handle(engine, event, now) -> actions + next deadline
  *
- * It never touches a file descriptor, a clock, a database or a log. What it needs to know about a UID it asks
- * through the narrow ProvLookup interface (the daemon implements it on the store; tests fake it). What it
- * decides comes back as actions: downlinks to send and records to audit/publish. Time is handed in as a
- * monotonic `now`; the caller re-arms one timer for the returned deadline and calls again with a TIMER event.
+ * It never touches a file descriptor, a clock, a database or a log. What it needs to know about a UID it
+ * asks through the narrow ProvLookup interface (the daemon implements it on the store; tests fake it). What
+ * it decides comes back as actions: downlinks to send and records to audit/publish. Time is handed in as a
+ * monotonic `now`; the caller re-arms one timer for the returned deadline and calls again with a TIMER
+ * event.
  *
  * Policy (design.md §3):
  * - A START is looked up by UID: unknown -> NACK NOT_AUTHORIZED; device or vendor disabled -> NACK
- *   NOT_AUTHORIZED; method differs from the configured one -> NACK METHOD_NOT_SUPPORTED; method 0 on a network
- *   that does not allow it -> NACK METHOD_NOT_SUPPORTED; parameters that would not fit the node's buffer for
- *   the profile the START came in on -> NACK INVALID_DATA. Otherwise DATA with the network parameters.
+ *   NOT_AUTHORIZED; method differs from the configured one -> NACK METHOD_NOT_SUPPORTED; method 0 on a
+ * network that does not allow it -> NACK METHOD_NOT_SUPPORTED; parameters that would not fit the node's
+ * buffer for the profile the START came in on -> NACK INVALID_DATA. Otherwise DATA with the network
+ * parameters.
  * - Sessions are keyed by (network address of the receiving sink, mesh source address, header address,
  *   session id). Copies of one START heard through several gateways or sinks within `route_window` are
  *   answered once, through the best route: lowest travel time, then the most recent hearing.
@@ -57,7 +59,7 @@ typedef struct ProvUplink {
         uint32_t source_address;  /* mesh source address: the answer goes back to it */
         uint8_t src_ep, dst_ep;   /* 246/255 or 160/39; anything else is ignored */
         uint32_t travel_time_ms;
-        const uint8_t *payload;   /* borrowed for the duration of the call */
+        const uint8_t *payload; /* borrowed for the duration of the call */
         size_t payload_len;
 } ProvUplink;
 
@@ -75,8 +77,8 @@ typedef struct ProvEvent {
                 ProvUplink uplink;
                 struct {
                         uint64_t downlink_id;
-                        int error;            /* 0 delivered to the sink, <0 gave up */
-                        char detail[64];      /* e.g. the gateway's error code name */
+                        int error;       /* 0 delivered to the sink, <0 gave up */
+                        char detail[64]; /* e.g. the gateway's error code name */
                 } send_result;
         };
         /* Fresh random bytes from the caller (the engine has no RNG): initial DATA counters. */
@@ -85,26 +87,26 @@ typedef struct ProvEvent {
 
 /* What the lookup tells the engine about a UID. */
 typedef struct ProvIdentity {
-        bool from_device;      /* a device row; otherwise admitted by a vendor enrollment rule */
-        bool enabled;          /* device and vendor enabled */
-        uint8_t method;        /* configured method */
+        bool from_device; /* a device row; otherwise admitted by a vendor enrollment rule */
+        bool enabled;     /* device and vendor enabled */
+        uint8_t method;   /* configured method */
         char vendor[NAME_MAX_LEN + 1];
         char network[NAME_MAX_LEN + 1];
         char label[NAME_MAX_LEN + 1];
         bool has_factory_key;
         uint8_t factory_key[PROV_FACTORY_KEY_SIZE];
-        bool allow_unsecured;  /* the target network allows method 0 */
-        ProvProfile profile;   /* the target network's profile */
-        bool has_pool;         /* node address to be allocated when params has none */
-        ProvParams params;     /* complete apart from a pool address */
+        bool allow_unsecured; /* the target network allows method 0 */
+        ProvProfile profile;  /* the target network's profile */
+        bool has_pool;        /* node address to be allocated when params has none */
+        ProvParams params;    /* complete apart from a pool address */
 } ProvIdentity;
 
 typedef struct ProvLookup {
         /* 0 found, -ENOENT unknown UID, other <0: lookup failed (nothing is answered; the node retries). */
         int (*identity)(void *userdata, const uint8_t *uid, size_t uid_len, ProvIdentity *ret);
         /* Called only when answering with DATA and identity has_pool without a node address. */
-        int (*allocate_address)(void *userdata, const ProvIdentity *identity, const uint8_t *uid, size_t uid_len,
-                                uint32_t *ret);
+        int (*allocate_address)(void *userdata, const ProvIdentity *identity, const uint8_t *uid,
+                                size_t uid_len, uint32_t *ret);
         void *userdata;
 } ProvLookup;
 
@@ -134,11 +136,11 @@ typedef struct ProvRecord {
         uint32_t source_address;
         uint32_t node_address; /* the header's address field */
         uint8_t session_id;
-        int nack_reason;       /* -1 unless NACK */
-        char result[32];       /* "ok", "not_authorized", "disabled", "method_mismatch", ... */
+        int nack_reason; /* -1 unless NACK */
+        char result[32]; /* "ok", "not_authorized", "disabled", "method_mismatch", ... */
         char detail[128];
-        unsigned copies;       /* START: how many copies were heard in the route window */
-        unsigned attempt;      /* START: 1 for the first, 2.. for the node's retries */
+        unsigned copies;  /* START: how many copies were heard in the route window */
+        unsigned attempt; /* START: 1 for the first, 2.. for the node's retries */
 } ProvRecord;
 
 typedef struct ProvDownlink {
@@ -172,14 +174,14 @@ typedef struct ProvActionList {
 } ProvActionList;
 
 typedef struct ProvEngineConfig {
-        unsigned max_sessions;     /* 16..SESSIONS_MAX */
-        usec_t session_timeout;    /* waiting for DATA_ACK */
-        usec_t route_window;       /* 0: answer the first copy at once */
-        usec_t duplicate_hold;     /* copies after an answer are ignored this long */
-        usec_t finished_hold;      /* finished sessions are kept this long to swallow late copies */
-        bool serve_24g;            /* 246/255 -> 255/246 (2.4 GHz and Sub-GHz) */
-        bool serve_5g;             /* 160/39 -> 160/40 (5G Mesh) */
-        uint8_t hash_key[16];      /* random: keys the session hash table */
+        unsigned max_sessions;  /* 16..SESSIONS_MAX */
+        usec_t session_timeout; /* waiting for DATA_ACK */
+        usec_t route_window;    /* 0: answer the first copy at once */
+        usec_t duplicate_hold;  /* copies after an answer are ignored this long */
+        usec_t finished_hold;   /* finished sessions are kept this long to swallow late copies */
+        bool serve_24g;         /* 246/255 -> 255/246 (2.4 GHz and Sub-GHz) */
+        bool serve_5g;          /* 160/39 -> 160/40 (5G Mesh) */
+        uint8_t hash_key[16];   /* random: keys the session hash table */
 } ProvEngineConfig;
 
 /* Sensible defaults (design.md); hash_key left zero: the caller fills it with random bytes. */
@@ -187,23 +189,23 @@ void prov_engine_config_defaults(ProvEngineConfig *c);
 
 typedef struct ProvEngineStats {
         uint64_t uplinks;
-        uint64_t malformed;         /* not a provisioning packet we accept */
-        uint64_t ignored;           /* DATA or NACK from a node, wrong endpoints, ... */
-        uint64_t starts;            /* STARTs acted on */
-        uint64_t copies;            /* extra copies of a START (other routes, duplicates) */
+        uint64_t malformed; /* not a provisioning packet we accept */
+        uint64_t ignored;   /* DATA or NACK from a node, wrong endpoints, ... */
+        uint64_t starts;    /* STARTs acted on */
+        uint64_t copies;    /* extra copies of a START (other routes, duplicates) */
         uint64_t nacks[_PROV_NACK_MAX];
-        uint64_t data_sent;         /* first DATA of a session */
-        uint64_t data_resent;       /* identical DATA re-sent on a repeated START */
-        uint64_t data_rebuilt;      /* DATA rebuilt (parameters changed) */
+        uint64_t data_sent;    /* first DATA of a session */
+        uint64_t data_resent;  /* identical DATA re-sent on a repeated START */
+        uint64_t data_rebuilt; /* DATA rebuilt (parameters changed) */
         uint64_t acks;
-        uint64_t acks_unknown;      /* DATA_ACK with no session (restart, expired) */
+        uint64_t acks_unknown; /* DATA_ACK with no session (restart, expired) */
         uint64_t acks_duplicate;
         uint64_t expired;
         uint64_t send_failed;
-        uint64_t errors;            /* lookup / allocation failures */
-        uint64_t evicted;           /* sessions pushed out of a full table */
-        uint64_t sessions_live;     /* now: waiting for a decision or an ACK */
-        uint64_t sessions_used;     /* now: table entries in use (including finished ones held back) */
+        uint64_t errors;        /* lookup / allocation failures */
+        uint64_t evicted;       /* sessions pushed out of a full table */
+        uint64_t sessions_live; /* now: waiting for a decision or an ACK */
+        uint64_t sessions_used; /* now: table entries in use (including finished ones held back) */
         uint64_t sessions_max;
 } ProvEngineStats;
 

@@ -9,9 +9,9 @@
 #include "ratelimit.h"
 #include "string-util.h"
 
-#define NONE UINT32_MAX
-#define DEDUP_RING 512u
-#define GATEWAYS_MAX 4096u
+#define NONE              UINT32_MAX
+#define DEDUP_RING        512u
+#define GATEWAYS_MAX      4096u
 #define RETRY_BACKOFF_MIN (500 * USEC_PER_MSEC)
 #define RETRY_BACKOFF_MAX (8 * USEC_PER_SEC)
 
@@ -179,7 +179,8 @@ static void pending_publish(GwBearer *b, Pending *p) {
         };
         int r, n;
 
-        /* A fresh request id per attempt: at least 48 random bits, so several backends can share a gateway. */
+        /* A fresh request id per attempt: at least 48 random bits, so several backends can share a gateway.
+         */
         if (random_bytes(&s.req_id, sizeof(s.req_id)) < 0 || s.req_id == 0)
                 s.req_id = (uint64_t)now(CLOCK_MONOTONIC) * 2654435761u;
         memcpy(s.payload, p->payload, p->payload_len);
@@ -277,8 +278,9 @@ static void log_malformed(GwBearer *b, const char *what, const char *topic, int 
         char t[96];
         if (!ratelimit_below(&b->malformed_rl, now(CLOCK_MONOTONIC)))
                 return;
-        log_warning_errno(error, "Ignoring malformed %s on '%s' (%" PRIu64 " malformed so far, further "
-                                 "messages rate-limited): %m",
+        log_warning_errno(error,
+                          "Ignoring malformed %s on '%s' (%" PRIu64 " malformed so far, further "
+                          "messages rate-limited): %m",
                           what, cescape_str(topic, t, sizeof(t)), b->stats.malformed + b->stats.bad_topics);
 }
 
@@ -293,7 +295,8 @@ static void handle_received(GwBearer *b, const GwapiTopic *t, const char *topic,
                 log_malformed(b, "received_data", topic, r);
                 return;
         }
-        /* The topic names the gateway (it is what the broker's ACL checks); the header's copy is not used. */
+        /* The topic names the gateway (it is what the broker's ACL checks); the header's copy is not used.
+         */
         if (!rx.has_payload || rx.payload_len > PROV_PDU_MAX || t->network_address > 0xFFFFFF) {
                 b->stats.malformed++;
                 log_malformed(b, "provisioning packet", topic, -EBADMSG);
@@ -423,7 +426,8 @@ void gwbearer_on_connect(GwBearer *b) {
 
         if (b->options.serve_24g && gwapi_topic_received_data_filter(246, 255, filter, sizeof(filter)) >= 0)
                 r = mqtt_subscribe(b->mqtt, filter, 1);
-        if (r >= 0 && b->options.serve_5g && gwapi_topic_received_data_filter(160, 39, filter, sizeof(filter)) >= 0)
+        if (r >= 0 && b->options.serve_5g &&
+            gwapi_topic_received_data_filter(160, 39, filter, sizeof(filter)) >= 0)
                 r = mqtt_subscribe(b->mqtt, filter, 1);
         if (r >= 0)
                 r = mqtt_subscribe(b->mqtt, GWAPI_SUBSCRIBE_SEND_DATA_RESPONSES, 1);
@@ -454,7 +458,7 @@ int gwbearer_new(sd_event *event, Mqtt *mqtt, const GwBearerOptions *o, const Gw
                 nb <<= 1;
         b->bucket_mask = nb - 1;
         b->pending = new0(Pending, GWAPI_PENDING_MAX);
-        b->buckets = new(uint32_t, nb);
+        b->buckets = new (uint32_t, nb);
         b->gateways = new0(Gateway, GATEWAYS_MAX);
         if (!b->pending || !b->buckets || !b->gateways)
                 return -ENOMEM;

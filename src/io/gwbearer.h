@@ -39,20 +39,20 @@ typedef struct GwBearerCallbacks {
 } GwBearerCallbacks;
 
 typedef struct GwBearerOptions {
-        int qos;              /* MQTT QoS of requests (1 recommended) */
-        usec_t send_timeout;  /* wait for gw-response/send_data */
+        int qos;             /* MQTT QoS of requests (1 recommended) */
+        usec_t send_timeout; /* wait for gw-response/send_data */
         unsigned send_retries;
-        bool serve_24g;       /* subscribe 246/255 */
-        bool serve_5g;        /* subscribe 160/39 */
+        bool serve_24g; /* subscribe 246/255 */
+        bool serve_5g;  /* subscribe 160/39 */
 } GwBearerOptions;
 
 typedef struct GwBearerStats {
         uint64_t uplinks;
-        uint64_t malformed;       /* undecodable payloads */
+        uint64_t malformed; /* undecodable payloads */
         uint64_t bad_topics;
-        uint64_t duplicates;      /* same gateway + event id */
-        uint64_t sends;           /* downlinks handed to us */
-        uint64_t attempts;        /* requests published */
+        uint64_t duplicates; /* same gateway + event id */
+        uint64_t sends;      /* downlinks handed to us */
+        uint64_t attempts;   /* requests published */
         uint64_t delivered;
         uint64_t retries;
         uint64_t failed;
@@ -63,8 +63,8 @@ typedef struct GwBearerStats {
         uint64_t gateways_known;  /* now */
 } GwBearerStats;
 
-int gwbearer_new(sd_event *event, Mqtt *mqtt, const GwBearerOptions *options, const GwBearerCallbacks *callbacks,
-                 void *userdata, GwBearer **ret);
+int gwbearer_new(sd_event *event, Mqtt *mqtt, const GwBearerOptions *options,
+                 const GwBearerCallbacks *callbacks, void *userdata, GwBearer **ret);
 GwBearer *gwbearer_free(GwBearer *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(GwBearer *, gwbearer_free);
 int gwbearer_reconfigure(GwBearer *b, const GwBearerOptions *options);

@@ -21,11 +21,13 @@ static void journal_backend(int level, const char *const *fields, const char *me
         }
         iov[n++] = (struct iovec){ .iov_base = msg, .iov_len = strlen(msg) };
         iov[n++] = (struct iovec){ .iov_base = prio, .iov_len = strlen(prio) };
-        iov[n++] = (struct iovec){ .iov_base = (char *)"SYSLOG_IDENTIFIER=" "meshprovd",
+        iov[n++] = (struct iovec){ .iov_base = (char *)"SYSLOG_IDENTIFIER="
+                                                       "meshprovd",
                                    .iov_len = strlen("SYSLOG_IDENTIFIER=meshprovd") };
         for (size_t i = 0; fields && fields[i] && n < ELEMENTSOF(iov); i++)
                 if (strchr(fields[i], '=')) /* "KEY=value" only */
-                        iov[n++] = (struct iovec){ .iov_base = (char *)fields[i], .iov_len = strlen(fields[i]) };
+                        iov[n++] = (struct iovec){ .iov_base = (char *)fields[i],
+                                                   .iov_len = strlen(fields[i]) };
 
         if (sd_journal_sendv(iov, (int)n) < 0)
                 log_write_stderr(level, message);

@@ -7,5 +7,6 @@
 
 #include "macro.h"
 
-/* Installs the journal backend if stderr is connected to the journal (or `force`). Returns true if it did. */
+/* Installs the journal backend if stderr is connected to the journal (or `force`). Returns true if it did.
+ */
 bool journal_log_setup(bool force);

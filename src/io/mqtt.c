@@ -29,9 +29,9 @@ struct Mqtt {
         sd_event_source *post;
         int io_fd;
 
-        bool connected;   /* CONNACK received */
-        bool connecting;  /* socket open, waiting for CONNACK */
-        bool started;     /* mosquitto_connect_async() done once: later attempts use reconnect_async */
+        bool connected;  /* CONNACK received */
+        bool connecting; /* socket open, waiting for CONNACK */
+        bool started;    /* mosquitto_connect_async() done once: later attempts use reconnect_async */
         bool shutting_down;
         unsigned failures; /* consecutive, for the backoff */
         RateLimit log_rl;
@@ -152,8 +152,8 @@ static void on_message(struct mosquitto *mosq, void *userdata, const struct mosq
                         char topic[128];
                         log_warning("Dropping a %d-byte message on '%s': larger than the %zu bytes accepted "
                                     "(%" PRIu64 " dropped so far).",
-                                    msg->payloadlen, cescape_str(msg->topic, topic, sizeof(topic)), m->max_payload,
-                                    m->stats.messages_dropped);
+                                    msg->payloadlen, cescape_str(msg->topic, topic, sizeof(topic)),
+                                    m->max_payload, m->stats.messages_dropped);
                 }
                 return;
         }
@@ -265,8 +265,8 @@ static void mqtt_schedule_reconnect(Mqtt *m) {
         if (random_bytes(&jitter, sizeof(jitter)) >= 0 && delay > 1)
                 delay = delay / 2 + jitter % (delay / 2);
 
-        if (sd_event_add_time_relative(m->event, &m->reconnect_timer, CLOCK_MONOTONIC, delay, 10 * USEC_PER_MSEC,
-                                       mqtt_on_reconnect, m) < 0)
+        if (sd_event_add_time_relative(m->event, &m->reconnect_timer, CLOCK_MONOTONIC, delay,
+                                       10 * USEC_PER_MSEC, mqtt_on_reconnect, m) < 0)
                 log_error("Failed to schedule MQTT reconnect; the connection stays down.");
         else
                 (void)sd_event_source_set_description(m->reconnect_timer, "mqtt-reconnect");
@@ -340,7 +340,8 @@ int mqtt_new(sd_event *event, const MqttOptions *o, const MqttCallbacks *cb, voi
                         return r;
         }
 
-        r = sd_event_add_time_relative(event, &m->misc_timer, CLOCK_MONOTONIC, USEC_PER_SEC, 50 * USEC_PER_MSEC, mqtt_on_misc, m);
+        r = sd_event_add_time_relative(event, &m->misc_timer, CLOCK_MONOTONIC, USEC_PER_SEC,
+                                       50 * USEC_PER_MSEC, mqtt_on_misc, m);
         if (r < 0)
                 return r;
         (void)sd_event_source_set_description(m->misc_timer, "mqtt-misc");

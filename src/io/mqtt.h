@@ -24,7 +24,7 @@ typedef struct MqttOptions {
         const char *ca_file;   /* NULL with tls: the system's CA store */
         const char *cert_file; /* client certificate */
         const char *key_file;
-        bool tls_insecure;     /* don't check the broker's host name */
+        bool tls_insecure; /* don't check the broker's host name */
         const char *username;
         const char *password;
         const char *client_id;
@@ -36,7 +36,7 @@ typedef struct MqttOptions {
         size_t will_len;
         int will_qos;
         bool will_retain;
-        size_t max_payload;    /* incoming messages larger than this are dropped and counted */
+        size_t max_payload; /* incoming messages larger than this are dropped and counted */
 } MqttOptions;
 
 typedef struct MqttCallbacks {
@@ -68,13 +68,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Mqtt *, mqtt_free);
 /* Starts connecting (from a timer, right away). */
 int mqtt_start(Mqtt *m);
 /* Disconnects cleanly if connected: what is queued (e.g. an offline status published just before) and the
- * DISCONNECT are written out, waiting at most `timeout` for the socket. Runs a short private poll loop: meant
- * for shutdown and reconfiguration only. */
+ * DISCONNECT are written out, waiting at most `timeout` for the socket. Runs a short private poll loop:
+ * meant for shutdown and reconfiguration only. */
 int mqtt_shutdown(Mqtt *m, usec_t timeout);
 
 int mqtt_subscribe(Mqtt *m, const char *pattern, int qos);
 /* -ENOTCONN when not connected (nothing is queued): the caller decides what to do. */
-int mqtt_publish(Mqtt *m, const char *topic, const void *payload, size_t len, int qos, bool retain, int *ret_mid);
+int mqtt_publish(Mqtt *m, const char *topic, const void *payload, size_t len, int qos, bool retain,
+                 int *ret_mid);
 
 bool mqtt_is_connected(const Mqtt *m);
 const char *mqtt_host(const Mqtt *m);

@@ -277,7 +277,8 @@ static int address_allocate(Store *s, const char *network, const uint8_t *uid, s
 
 /* The UID's address when it holds one that is not released: a plain read, no write lock. Returns 1 and the
  * address, 0 if a write is needed (no row, released, or no pool), <0 on error. */
-static int address_current(Store *s, const char *network, const uint8_t *uid, size_t uid_len, uint32_t *ret) {
+static int address_current(Store *s, const char *network, const uint8_t *uid, size_t uid_len,
+                           uint32_t *ret) {
         _cleanup_(stmt_resetp) sqlite3_stmt *st = NULL;
         Pool p;
         int r;
@@ -292,7 +293,8 @@ static int address_current(Store *s, const char *network, const uint8_t *uid, si
         r = store_stmt(s, STMT_ADDR_BY_UID, store_sql_address_by_uid, &st);
         if (r < 0)
                 return r;
-        r = sqlite_errno(sqlite3_bind_int64(st, 1, p.id) ?: sqlite3_bind_blob(st, 2, uid, (int)uid_len, SQLITE_STATIC));
+        r = sqlite_errno(sqlite3_bind_int64(st, 1, p.id)
+                                 ?: sqlite3_bind_blob(st, 2, uid, (int)uid_len, SQLITE_STATIC));
         if (r < 0)
                 return r;
         r = store_step(s, st);

@@ -15,12 +15,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(x)                                                                                             \
-        do {                                                                                                 \
-                if (!(x)) {                                                                                  \
-                        fprintf(stderr, "fuzz-engine.c:%d: check failed: %s\n", __LINE__, #x);              \
-                        abort();                                                                             \
-                }                                                                                            \
+#define check(x)                                                                               \
+        do {                                                                                   \
+                if (!(x)) {                                                                    \
+                        fprintf(stderr, "fuzz-engine.c:%d: check failed: %s\n", __LINE__, #x); \
+                        abort();                                                               \
+                }                                                                              \
         } while (0)
 
 #define N_UIDS    8
@@ -103,9 +103,10 @@ static void check_actions(World *w) {
                         ProvMsg m;
                         bool known_source = false;
 
-                        check((d->src_ep == 255 && d->dst_ep == 246) || (d->src_ep == 160 && d->dst_ep == 40));
-                        check(provmsg_parse(d->payload, d->payload_len, g5 ? PROV_PDU_MAX_5G : PROV_PDU_MAX_24G,
-                                            &m) == 0);
+                        check((d->src_ep == 255 && d->dst_ep == 246) ||
+                              (d->src_ep == 160 && d->dst_ep == 40));
+                        check(provmsg_parse(d->payload, d->payload_len,
+                                            g5 ? PROV_PDU_MAX_5G : PROV_PDU_MAX_24G, &m) == 0);
                         check(m.hdr.type == PROV_MSG_DATA || m.hdr.type == PROV_MSG_NACK);
                         for (unsigned s = 0; s < N_SOURCES; s++)
                                 known_source |= d->destination_address == sources[s];
@@ -115,7 +116,8 @@ static void check_actions(World *w) {
                         const ProvRecord *r = &a->record;
                         check(a->type == PROV_ACTION_RECORD);
                         check(prov_record_kind_to_string(r->kind));
-                        check(memchr(r->result, 0, sizeof(r->result)) && memchr(r->detail, 0, sizeof(r->detail)));
+                        check(memchr(r->result, 0, sizeof(r->result)) &&
+                              memchr(r->detail, 0, sizeof(r->detail)));
                         /* (the UID is the node's own bytes, which the input may make look like anything) */
                         ProvRecord c = *r;
                         memset(c.uid, 0, sizeof(c.uid));
@@ -229,9 +231,11 @@ static void op_send_result(World *w, Script *s) {
 
         if (w->n_downlinks == 0)
                 return;
-        ev.send_result.downlink_id = w->downlinks[b % MIN(w->n_downlinks, (unsigned)ELEMENTSOF(w->downlinks))];
+        ev.send_result.downlink_id =
+                w->downlinks[b % MIN(w->n_downlinks, (unsigned)ELEMENTSOF(w->downlinks))];
         ev.send_result.error = b & 0x80 ? -EIO : 0;
-        snprintf(ev.send_result.detail, sizeof(ev.send_result.detail), "%s", b & 0x40 ? "SINK_OUT_OF_MEMORY" : "");
+        snprintf(ev.send_result.detail, sizeof(ev.send_result.detail), "%s",
+                 b & 0x40 ? "SINK_OUT_OF_MEMORY" : "");
         check(feed(w, &ev) == 0);
 }
 

@@ -9,10 +9,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(x)                                                                                             \
-        do {                                                                                                 \
-                if (!(x))                                                                                    \
-                        abort();                                                                             \
+#define check(x)                 \
+        do {                     \
+                if (!(x))        \
+                        abort(); \
         } while (0)
 
 static void fuzz_response(const uint8_t *data, size_t size) {

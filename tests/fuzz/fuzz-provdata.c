@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The CBOR parameter map decoder on arbitrary bytes. Checks: only -EBADMSG / -EMSGSIZE as errors; what decodes
- * obeys the strict-node rules and comes out normalized; normalize, encode, decode gives the same parameters
- * back and re-encodes to the same bytes; when the encoder refuses, the validity rules refuse too; and
- * prov_params_validate() agrees with the encoded length about the size limit of every profile. */
+/* The CBOR parameter map decoder on arbitrary bytes. Checks: only -EBADMSG / -EMSGSIZE as errors; what
+ * decodes obeys the strict-node rules and comes out normalized; normalize, encode, decode gives the same
+ * parameters back and re-encodes to the same bytes; when the encoder refuses, the validity rules refuse too;
+ * and prov_params_validate() agrees with the encoded length about the size limit of every profile. */
 #include <stdlib.h>
 
 #include "provdata.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(x)                                                                                             \
-        do {                                                                                                 \
-                if (!(x))                                                                                    \
-                        abort();                                                                             \
+#define check(x)                 \
+        do {                     \
+                if (!(x))        \
+                        abort(); \
         } while (0)
 
 static bool user_item_equal(const ProvUserItem *a, const ProvUserItem *b) {
@@ -34,11 +34,13 @@ static bool user_item_equal(const ProvUserItem *a, const ProvUserItem *b) {
 }
 
 static bool params_equal(const ProvParams *a, const ProvParams *b) {
-        if (memcmp(a->enc_key, b->enc_key, PROV_KEY_SIZE) != 0 || memcmp(a->auth_key, b->auth_key, PROV_KEY_SIZE) != 0)
+        if (memcmp(a->enc_key, b->enc_key, PROV_KEY_SIZE) != 0 ||
+            memcmp(a->auth_key, b->auth_key, PROV_KEY_SIZE) != 0)
                 return false;
         if (a->network_address != b->network_address || a->channel != b->channel)
                 return false;
-        if (a->has_node_address != b->has_node_address || (a->has_node_address && a->node_address != b->node_address))
+        if (a->has_node_address != b->has_node_address ||
+            (a->has_node_address && a->node_address != b->node_address))
                 return false;
         if (a->has_role != b->has_role || (a->has_role && a->role != b->role))
                 return false;
@@ -84,10 +86,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         len = provdata_encode(&n, buf, sizeof(buf));
         if (len == -EINVAL) {
-                /* accepted by the node, refused for storing: keys all 0x00/0xFF, or text that is not UTF-8 */
+                /* accepted by the node, refused for storing: keys all 0x00/0xFF, or text that is not UTF-8
+                 */
                 field = NULL;
                 check(prov_params_validate(&n, PROV_PROFILE_SUBG, false, false, &field) == -EINVAL);
-                check(field && (streq(field, "enc_key") || streq(field, "auth_key") || streq(field, "user_items")));
+                check(field &&
+                      (streq(field, "enc_key") || streq(field, "auth_key") || streq(field, "user_items")));
                 return 0;
         }
         check(len > 0);

@@ -1,26 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The provisioning packet parser on arbitrary bytes, for both PDU sizes. Checks: only -EBADMSG / -EMSGSIZE as
- * errors, -EMSGSIZE exactly when the input is longer than the PDU; whatever parses respects the length rules,
- * its views lie inside the input, and START, DATA_ACK and NACK rebuild to exactly the input bytes (DATA: its
- * 9-byte prefix), while one byte less of room is refused. */
+/* The provisioning packet parser on arbitrary bytes, for both PDU sizes. Checks: only -EBADMSG / -EMSGSIZE
+ * as errors, -EMSGSIZE exactly when the input is longer than the PDU; whatever parses respects the length
+ * rules, its views lie inside the input, and START, DATA_ACK and NACK rebuild to exactly the input bytes
+ * (DATA: its 9-byte prefix), while one byte less of room is refused. */
 #include <stdlib.h>
 
 #include "provmsg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(x)                                                                                             \
-        do {                                                                                                 \
-                if (!(x))                                                                                    \
-                        abort();                                                                             \
+#define check(x)                 \
+        do {                     \
+                if (!(x))        \
+                        abort(); \
         } while (0)
 
 /* START, DATA_ACK, NACK: build the packet again from what was parsed. */
 static int rebuild(const ProvMsg *m, uint8_t *out, size_t outsz) {
         switch ((ProvMsgType)m->hdr.type) {
         case PROV_MSG_START:
-                return provmsg_build_start(&m->hdr, m->start.method, m->start.iv, m->start.uid, m->start.uid_len,
-                                           out, outsz);
+                return provmsg_build_start(&m->hdr, m->start.method, m->start.iv, m->start.uid,
+                                           m->start.uid_len, out, outsz);
         case PROV_MSG_DATA_ACK:
                 return provmsg_build_data_ack(&m->hdr, out, outsz);
         case PROV_MSG_NACK:
@@ -40,7 +40,8 @@ static void check_parsed(const uint8_t *data, size_t size, const ProvMsg *m) {
         if (m->hdr.type == PROV_MSG_DATA) {
                 uint8_t prefix[PROV_DATA_HEADER_SIZE];
 
-                check(m->data.key_index == PROV_KEY_INDEX_PLAINTEXT || m->data.key_index == PROV_KEY_INDEX_FACTORY);
+                check(m->data.key_index == PROV_KEY_INDEX_PLAINTEXT ||
+                      m->data.key_index == PROV_KEY_INDEX_FACTORY);
                 check(m->data.payload == data + PROV_DATA_HEADER_SIZE);
                 check(m->data.payload_len == size - PROV_DATA_HEADER_SIZE);
                 check(provmsg_build_data_prefix(&m->hdr, m->data.key_index, m->data.counter, prefix) ==

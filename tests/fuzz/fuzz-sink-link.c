@@ -4,16 +4,15 @@
  *
  *   byte 0        options: bit 0 probe the bit rate, bit 1 StartStack=, bits 2-3 MaxInFlight - 1
  *   then chunks   [flags][len][len bytes]
- *     flags bit 0: write the bytes as they are (line noise); otherwise they are a raw frame (primitive, frame
- *                  id, length byte, payload) that gets its CRC and SLIP escaping, as from a device
- *     flags bit 1: put the frame id of the host's last frame in
- *     flags bit 2: make the primitive the confirm of the host's last frame (its id | 0x80)
- *     flags bit 3: queue a downlink first
- *     flags bit 4: wait until the host has written something since the last chunk
+ *     flags bit 0: write the bytes as they are (line noise); otherwise they are a raw frame (primitive,
+ * frame id, length byte, payload) that gets its CRC and SLIP escaping, as from a device flags bit 1: put the
+ * frame id of the host's last frame in flags bit 2: make the primitive the confirm of the host's last frame
+ * (its id | 0x80) flags bit 3: queue a downlink first flags bit 4: wait until the host has written something
+ * since the last chunk
  *
  * Timeouts are a few milliseconds, so timeouts, re-sends, link loss and reopening happen too. Checks: no
- * crash, no leak, and the bookkeeping holds (never more downlinks in flight than allowed, at most one outcome
- * per downlink). */
+ * crash, no leak, and the bookkeeping holds (never more downlinks in flight than allowed, at most one
+ * outcome per downlink). */
 #include <fcntl.h>
 #include <pty.h>
 #include <stdlib.h>
@@ -27,10 +26,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(x)                                                                                             \
-        do {                                                                                                 \
-                if (!(x))                                                                                    \
-                        abort();                                                                             \
+#define check(x)                 \
+        do {                     \
+                if (!(x))        \
+                        abort(); \
         } while (0)
 
 typedef struct Ctx {

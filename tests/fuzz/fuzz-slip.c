@@ -8,10 +8,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(x)                                                                                             \
-        do {                                                                                                 \
-                if (!(x))                                                                                    \
-                        abort();                                                                             \
+#define check(x)                 \
+        do {                     \
+                if (!(x))        \
+                        abort(); \
         } while (0)
 
 static void check_frame_round_trip(const SinkFrame *f) {

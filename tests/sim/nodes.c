@@ -212,7 +212,8 @@ int sim_node_on_packet(SimNode *n, usec_t now, const uint8_t *buf, size_t len, S
         /* the node copies at most its PDU size and silently drops the rest */
         c = CURSOR_INIT(buf, MIN(len, sim_node_pdu_max(n)));
         whole = c;
-        if (cursor_get_u8(&c, &type) < 0 || cursor_copy_bytes(&c, address, 4) < 0 || cursor_get_u8(&c, &sid) < 0)
+        if (cursor_get_u8(&c, &type) < 0 || cursor_copy_bytes(&c, address, 4) < 0 ||
+            cursor_get_u8(&c, &sid) < 0)
                 return reject(n, now, SIM_NODE_REJECT_SHORT, ret);
         if (type != TYPE_DATA && type != TYPE_NACK)
                 return reject(n, now, SIM_NODE_REJECT_TYPE, ret);
@@ -244,14 +245,16 @@ int sim_node_on_packet(SimNode *n, usec_t now, const uint8_t *buf, size_t len, S
 
                 if (body_len <= PROV_MIC_SIZE)
                         return reject(n, now, SIM_NODE_REJECT_SHORT, ret);
-                r = sim_node_ctr_xor(enc, n->iv, counter, prefix_and_plain + PROV_DATA_HEADER_SIZE, body_len);
+                r = sim_node_ctr_xor(enc, n->iv, counter, prefix_and_plain + PROV_DATA_HEADER_SIZE,
+                                     body_len);
                 if (r < 0)
                         return r;
                 cbor_len = body_len - PROV_MIC_SIZE;
                 r = aes128_cmac(auth, prefix_and_plain, PROV_DATA_HEADER_SIZE + cbor_len, mac);
                 if (r < 0)
                         return r;
-                bool ok = memeq_secure(mac, prefix_and_plain + PROV_DATA_HEADER_SIZE + cbor_len, PROV_MIC_SIZE);
+                bool ok = memeq_secure(mac, prefix_and_plain + PROV_DATA_HEADER_SIZE + cbor_len,
+                                       PROV_MIC_SIZE);
                 explicit_bzero_safe(mac, sizeof(mac));
                 if (!ok) {
                         explicit_bzero_safe(prefix_and_plain, sizeof(prefix_and_plain));
@@ -287,12 +290,9 @@ unsigned sim_node_rejects_total(const SimNode *n) {
 }
 
 static const char *const kind_names[_SIM_NODE_KIND_MAX] = {
-        [SIM_NODE_WHITELISTED] = "whitelisted",
-        [SIM_NODE_UNKNOWN] = "unknown",
-        [SIM_NODE_WRONG_METHOD] = "wrong-method",
-        [SIM_NODE_WRONG_KEY] = "wrong-key",
-        [SIM_NODE_DISABLED] = "disabled",
-        [SIM_NODE_UNSECURED] = "unsecured",
+        [SIM_NODE_WHITELISTED] = "whitelisted",   [SIM_NODE_UNKNOWN] = "unknown",
+        [SIM_NODE_WRONG_METHOD] = "wrong-method", [SIM_NODE_WRONG_KEY] = "wrong-key",
+        [SIM_NODE_DISABLED] = "disabled",         [SIM_NODE_UNSECURED] = "unsecured",
 };
 
 const char *sim_node_kind_to_string(SimNodeKind k) {
@@ -320,12 +320,9 @@ const char *sim_node_outcome_to_string(SimNodeOutcome o) {
 
 const char *sim_node_reject_to_string(SimNodeReject r) {
         static const char *const names[_SIM_NODE_REJECT_MAX] = {
-                [SIM_NODE_REJECT_SHORT] = "short",
-                [SIM_NODE_REJECT_TYPE] = "type",
-                [SIM_NODE_REJECT_SESSION] = "session",
-                [SIM_NODE_REJECT_KEY_INDEX] = "key-index",
-                [SIM_NODE_REJECT_MIC] = "mic",
-                [SIM_NODE_REJECT_CBOR] = "cbor",
+                [SIM_NODE_REJECT_SHORT] = "short",     [SIM_NODE_REJECT_TYPE] = "type",
+                [SIM_NODE_REJECT_SESSION] = "session", [SIM_NODE_REJECT_KEY_INDEX] = "key-index",
+                [SIM_NODE_REJECT_MIC] = "mic",         [SIM_NODE_REJECT_CBOR] = "cbor",
         };
         return r >= 0 && r < _SIM_NODE_REJECT_MAX ? names[r] : NULL;
 }

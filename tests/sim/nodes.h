@@ -2,9 +2,9 @@
 #pragma once
 
 /* Emulated joining nodes (ref-provisioning.md §13): what the 2.4 GHz SDK node firmware does with its START
- * retries and with what it receives. The node logic is pure: time comes in as `now`, randomness from a SimRand,
- * and packets to send come out in a SimPacket, so it runs the same on a fake clock in unit tests and on the
- * real clock in the simulator.
+ * retries and with what it receives. The node logic is pure: time comes in as `now`, randomness from a
+ * SimRand, and packets to send come out in a SimPacket, so it runs the same on a fake clock in unit tests
+ * and on the real clock in the simulator.
  *
  * The crypto is deliberately the node's own: a CTR built from aes128_encrypt_block() with the counter block
  * held as four uint32 words and word-wise carries (as the SDK does), the MIC checked with aes128_cmac(). It
@@ -28,7 +28,8 @@
 
 #define SIM_NODE_RETRIES_DEFAULT 3u
 
-/* What the daemon is told about the node (in the whitelist the simulator writes), and so what should happen. */
+/* What the daemon is told about the node (in the whitelist the simulator writes), and so what should happen.
+ */
 typedef enum SimNodeKind {
         SIM_NODE_WHITELISTED,  /* known with its method and key: provisioned */
         SIM_NODE_UNKNOWN,      /* not in the whitelist: NACK NOT_AUTHORIZED */
@@ -59,12 +60,12 @@ typedef enum SimNodeState {
 
 /* Why a received packet was not acceptable (each costs one retry). */
 typedef enum SimNodeReject {
-        SIM_NODE_REJECT_SHORT,       /* shorter than the header / DATA prefix */
-        SIM_NODE_REJECT_TYPE,        /* not DATA or NACK */
-        SIM_NODE_REJECT_SESSION,     /* session id is not ours */
-        SIM_NODE_REJECT_KEY_INDEX,   /* 0 for a secured node, not 0 for an unsecured one */
+        SIM_NODE_REJECT_SHORT,     /* shorter than the header / DATA prefix */
+        SIM_NODE_REJECT_TYPE,      /* not DATA or NACK */
+        SIM_NODE_REJECT_SESSION,   /* session id is not ours */
+        SIM_NODE_REJECT_KEY_INDEX, /* 0 for a secured node, not 0 for an unsecured one */
         SIM_NODE_REJECT_MIC,
-        SIM_NODE_REJECT_CBOR,        /* provdata_decode() refused it (includes missing ids 0-3) */
+        SIM_NODE_REJECT_CBOR, /* provdata_decode() refused it (includes missing ids 0-3) */
         _SIM_NODE_REJECT_MAX,
         _SIM_NODE_REJECT_INVALID = -EINVAL,
 } SimNodeReject;
@@ -72,14 +73,14 @@ typedef enum SimNodeReject {
 typedef struct SimNodeConfig {
         uint8_t uid[PROV_UID_MAX];
         size_t uid_len;
-        uint8_t method;                              /* 0, 1 or 3 */
-        uint8_t factory_key[PROV_FACTORY_KEY_SIZE];  /* [auth 16][enc 16], what the node really has */
-        uint32_t address;                            /* its own address, sent in every header */
-        uint32_t proxy;                              /* mesh source address it is heard through */
-        bool five_g;                                 /* 5G Mesh endpoints and 135-byte buffer */
+        uint8_t method;                             /* 0, 1 or 3 */
+        uint8_t factory_key[PROV_FACTORY_KEY_SIZE]; /* [auth 16][enc 16], what the node really has */
+        uint32_t address;                           /* its own address, sent in every header */
+        uint32_t proxy;                             /* mesh source address it is heard through */
+        bool five_g;                                /* 5G Mesh endpoints and 135-byte buffer */
         SimNodeKind kind;
-        usec_t timeout;                              /* first wait after START; doubled on each retry */
-        unsigned nb_retry;                           /* STARTs after the first; default 3 */
+        usec_t timeout;    /* first wait after START; doubled on each retry */
+        unsigned nb_retry; /* STARTs after the first; default 3 */
 } SimNodeConfig;
 
 /* One packet the node sends (START or DATA_ACK), to be heard by the sink as a DATA_RX indication. */
@@ -109,18 +110,18 @@ typedef struct SimNode {
 
         uint8_t iv[PROV_IV_SIZE]; /* per run (zero for method 0), the same in every retry */
         uint8_t session_id;
-        unsigned retry;           /* failed attempts so far */
-        usec_t timeout;           /* current wait */
-        usec_t deadline;          /* USEC_INFINITY when not waiting */
+        unsigned retry;  /* failed attempts so far */
+        usec_t timeout;  /* current wait */
+        usec_t deadline; /* USEC_INFINITY when not waiting */
         usec_t started_at, finished_at;
 
-        unsigned n_starts;        /* STARTs sent (attempts) */
+        unsigned n_starts; /* STARTs sent (attempts) */
         unsigned n_rejects[_SIM_NODE_REJECT_MAX];
-        unsigned n_ignored;       /* packets after the run ended */
-        uint8_t nack_reason;      /* when NACKED; 0xFF if the NACK had no reason byte */
-        uint16_t data_counter;    /* counter of the accepted DATA */
+        unsigned n_ignored;    /* packets after the run ended */
+        uint8_t nack_reason;   /* when NACKED; 0xFF if the NACK had no reason byte */
+        uint16_t data_counter; /* counter of the accepted DATA */
         uint8_t data_key_index;
-        SimNodeParams params;     /* when PROVISIONED */
+        SimNodeParams params; /* when PROVISIONED */
 } SimNode;
 
 void sim_node_init(SimNode *n, const SimNodeConfig *cfg);
@@ -150,8 +151,8 @@ size_t sim_node_pdu_max(const SimNode *n);
 uint8_t sim_node_down_src_ep(const SimNode *n);
 uint8_t sim_node_down_dst_ep(const SimNode *n);
 
-/* The node's own CTR: ICB = IV + counter (word 0 plus carries through words 1..3), +1 per block the same way.
- * Exposed for tests. */
+/* The node's own CTR: ICB = IV + counter (word 0 plus carries through words 1..3), +1 per block the same
+ * way. Exposed for tests. */
 int sim_node_ctr_xor(const uint8_t enc_key[static 16], const uint8_t iv[static 16], uint16_t counter,
                      uint8_t *buf, size_t len);
 

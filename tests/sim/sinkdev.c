@@ -4,11 +4,11 @@
 #include "cursor.h"
 #include "simrand.h"
 
-#define DEV_OUTPUT_MAX        (64u * 1024u)
-#define DEV_TX_TRACK_MAX      16u  /* DATA_TX indications outstanding at once */
-#define DEV_SCRATCHPAD_BLOCK  112u
-#define DEV_ACCESS_CYCLE_MIN  2000u
-#define DEV_ACCESS_CYCLE_MAX  8000u
+#define DEV_OUTPUT_MAX       (64u * 1024u)
+#define DEV_TX_TRACK_MAX     16u /* DATA_TX indications outstanding at once */
+#define DEV_SCRATCHPAD_BLOCK 112u
+#define DEV_ACCESS_CYCLE_MIN 2000u
+#define DEV_ACCESS_CYCLE_MAX 8000u
 
 typedef struct SinkInd {
         uint8_t primitive;
@@ -35,14 +35,14 @@ struct SinkDev {
         /* run-time state (lost on reboot) */
         bool running;
         usec_t boot_time;
-        usec_t off_until;         /* rebooting: deaf and mute until then */
-        bool boot_pending;        /* queue STACK_STATE when off_until passes */
+        usec_t off_until;  /* rebooting: deaf and mute until then */
+        bool boot_pending; /* queue STACK_STATE when off_until passes */
         usec_t stall_until;
         SinkFrameDecoder dec;
         SinkInd *queue;
         size_t q_head, q_len;
         uint8_t prot_seq;
-        unsigned tx_tracked;      /* DATA_TX indications queued and not yet popped */
+        unsigned tx_tracked; /* DATA_TX indications queued and not yet popped */
         unsigned oom_left;
         bool hangup;
 
@@ -113,7 +113,7 @@ int sink_dev_new(const SinkDevConfig *cfg, usec_t now, SinkDev **ret) {
                 return -ENOMEM;
         d->cfg = *cfg;
         d->queue = new0(SinkInd, cfg->queue_max);
-        d->out = new(uint8_t, DEV_OUTPUT_MAX);
+        d->out = new (uint8_t, DEV_OUTPUT_MAX);
         if (!d->queue || !d->out)
                 return -ENOMEM;
 
@@ -170,7 +170,8 @@ static void corrupt_crc(uint8_t *wire, size_t len) {
         for (size_t c = 0; c < ELEMENTSOF(candidates); c++) {
                 size_t i = candidates[c];
                 uint8_t b = wire[i];
-                if (b == SINK_SLIP_END || b == SINK_SLIP_ESC || b == SINK_SLIP_ESC_END || b == SINK_SLIP_ESC_ESC)
+                if (b == SINK_SLIP_END || b == SINK_SLIP_ESC || b == SINK_SLIP_ESC_END ||
+                    b == SINK_SLIP_ESC_ESC)
                         continue;
                 for (size_t k = 0; k < ELEMENTSOF(masks); k++) {
                         uint8_t x = b ^ masks[k];
@@ -447,7 +448,8 @@ static void handle_data_tx(SinkDev *d, usec_t now, const SinkMsg *req) {
                       .frame_id = req->frame_id,
                       .data_tx_cnf = { .pdu_id = tx->pdu_id,
                                        .result = result,
-                                       .capacity = result == SINK_TX_OUT_OF_MEMORY ? 0 : d->cfg.pdu_buffers } };
+                                       .capacity =
+                                               result == SINK_TX_OUT_OF_MEMORY ? 0 : d->cfg.pdu_buffers } };
         emit(d, &c);
         if (result != SINK_TX_OK) {
                 d->stats.data_tx_failed++;
@@ -462,7 +464,8 @@ static void handle_data_tx(SinkDev *d, usec_t now, const SinkMsg *req) {
                                                  .src_ep = tx->src_ep,
                                                  .dst_addr = tx->dst_addr,
                                                  .dst_ep = tx->dst_ep,
-                                                 .buffering_delay = 1 + (uint32_t)sim_rand_below(&d->rng, 64),
+                                                 .buffering_delay =
+                                                         1 + (uint32_t)sim_rand_below(&d->rng, 64),
                                                  .result = 0 } };
                 if (queue_msg(d, &ind) >= 0)
                         d->tx_tracked++;
@@ -635,10 +638,12 @@ static void handle_csap_read(SinkDev *d, const SinkMsg *req) {
                 n = 2;
                 break;
         case SINK_CSAP_CIPHER_KEY:
-                return confirm_read(d, req, d->cipher_key_set ? SINK_ATTR_WRITE_ONLY_SET : SINK_ATTR_INVALID_VALUE,
+                return confirm_read(d, req,
+                                    d->cipher_key_set ? SINK_ATTR_WRITE_ONLY_SET : SINK_ATTR_INVALID_VALUE,
                                     NULL, 0);
         case SINK_CSAP_AUTHENTICATION_KEY:
-                return confirm_read(d, req, d->auth_key_set ? SINK_ATTR_WRITE_ONLY_SET : SINK_ATTR_INVALID_VALUE,
+                return confirm_read(d, req,
+                                    d->auth_key_set ? SINK_ATTR_WRITE_ONLY_SET : SINK_ATTR_INVALID_VALUE,
                                     NULL, 0);
         case SINK_CSAP_CHANNEL_LIMITS:
                 v[0] = d->cfg.channel_min;
@@ -849,7 +854,8 @@ static void handle_request(SinkDev *d, usec_t now, const SinkMsg *m) {
         case SINK_MSG_SINK_COST_READ_REQ: {
                 SinkMsg c = { .type = SINK_MSG_SINK_COST_READ_CNF,
                               .frame_id = m->frame_id,
-                              .cost_cnf = { .result = is_sink_role(d->role) ? 0 : 1, .cost = d->sink_cost } };
+                              .cost_cnf = { .result = is_sink_role(d->role) ? 0 : 1,
+                                            .cost = d->sink_cost } };
                 return emit(d, &c);
         }
         case SINK_MSG_APP_CONFIG_WRITE_REQ:

@@ -16,16 +16,16 @@
 
 /* Fault injection; every rate is a probability in [0, 1]. */
 typedef struct SinkDevFaults {
-        double crc;          /* per frame sent: CRC corrupted */
-        double garbage;      /* per frame sent: 1-8 random bytes written before it */
-        double truncate;     /* per frame sent: cut short (its trailing END never comes) */
-        double stall;        /* per request: no answer to anything for stall_time */
+        double crc;      /* per frame sent: CRC corrupted */
+        double garbage;  /* per frame sent: 1-8 random bytes written before it */
+        double truncate; /* per frame sent: cut short (its trailing END never comes) */
+        double stall;    /* per request: no answer to anything for stall_time */
         usec_t stall_time;
-        double reboot;       /* per request: unplanned reboot instead of an answer */
-        double dup;          /* per matching response: not popped, so the same indication comes again */
-        double oom;          /* per DATA_TX: a burst of oom_burst confirms with result 4 starts */
+        double reboot; /* per request: unplanned reboot instead of an answer */
+        double dup;    /* per matching response: not popped, so the same indication comes again */
+        double oom;    /* per DATA_TX: a burst of oom_burst confirms with result 4 starts */
         unsigned oom_burst;
-        double hangup;       /* per request: sink_dev_take_hangup() reports it; the simulator closes the pty */
+        double hangup; /* per request: sink_dev_take_hangup() reports it; the simulator closes the pty */
 } SinkDevFaults;
 
 typedef struct SinkDevConfig {
@@ -33,17 +33,17 @@ typedef struct SinkDevConfig {
         uint32_t node_address;
         uint32_t network_address;
         uint8_t channel;
-        uint8_t role;             /* 0x01 sink, 0x11 low-latency sink, ... (default 0x82 on a blank device) */
-        bool running;             /* stack running at power-up */
+        uint8_t role; /* 0x01 sink, 0x11 low-latency sink, ... (default 0x82 on a blank device) */
+        bool running; /* stack running at power-up */
         bool autostart;
-        uint16_t api_version;     /* cMeshAPIVersion: 18 (SDK 1.5) or 19 (SDK16) */
-        uint16_t firmware[4];     /* major, minor, maintenance, development */
+        uint16_t api_version; /* cMeshAPIVersion: 18 (SDK 1.5) or 19 (SDK16) */
+        uint16_t firmware[4]; /* major, minor, maintenance, development */
         uint8_t mtu;
         uint8_t pdu_buffers;
         uint8_t channel_min, channel_max;
-        usec_t reboot_time;       /* silence after STACK_STOP or a reboot fault */
-        size_t queue_max;         /* indications the device can hold */
-        bool error_echo;          /* SDK16 mode: C0 e lo hi FF FF C0 on CRC / size errors */
+        usec_t reboot_time; /* silence after STACK_STOP or a reboot fault */
+        size_t queue_max;   /* indications the device can hold */
+        bool error_echo;    /* SDK16 mode: C0 e lo hi FF FF C0 on CRC / size errors */
         SinkDevFaults faults;
         uint64_t seed;
 } SinkDevConfig;
@@ -55,8 +55,8 @@ typedef struct SinkDevStats {
         uint64_t bytes_in, bytes_out;
         uint64_t requests, responses, polls, confirms;
         uint64_t indications_sent, indications_resent, indications_popped;
-        uint64_t bad_frames;            /* CRC, escape, length, size errors */
-        uint64_t unanswered;            /* unknown primitive or wrong size: no reply */
+        uint64_t bad_frames; /* CRC, escape, length, size errors */
+        uint64_t unanswered; /* unknown primitive or wrong size: no reply */
         uint64_t echoes;
         uint64_t dropped_while_off;     /* bytes received during a reboot */
         uint64_t dropped_while_stalled; /* frames received during a stall */

@@ -35,7 +35,8 @@ static void help(void) {
                "  --proxies N              number of proxy nodes (default: one per node)\n"
                "  --5g                     5G Mesh endpoints and packet sizes\n"
                "  --faults SPEC            crc=P,garbage=P,truncate=P,stall=P,stall-time=T,reboot=P,\n"
-               "                           reboot-time=T,dup=P,oom=P,oom-burst=N,hangup=P,replug=T|never,echo\n"
+               "                           "
+               "reboot-time=T,dup=P,oom=P,oom-burst=N,hangup=P,replug=T|never,echo\n"
                "  --baud N                 answer only when the port is configured at N bit/s\n"
                "  --api-version N          cMeshAPIVersion (default 18)\n"
                "  --stack running|stopped|unconfigured   sink state at power-up (default running)\n"
@@ -51,10 +52,12 @@ static void help(void) {
                "  --whitelist-yaml FILE    write the wm-provisioning v1 YAML the daemon should import\n"
                "  --whitelist-only         write the YAML and exit\n"
                "  --duration T             stop after T even if nodes are pending\n"
-               "  --linger T               after the last outcome, serve up to T for the last ACKs (default 2s)\n"
+               "  --linger T               after the last outcome, serve up to T for the last ACKs (default "
+               "2s)\n"
                "  --check                  exit with 3 unless every node ended as its kind predicts\n"
                "  --quiet                  no summary on stdout\n\n"
-               "SIGTERM/SIGINT stop it cleanly (summary and JSON are still written); SIGUSR1 unplugs the UART\n"
+               "SIGTERM/SIGINT stop it cleanly (summary and JSON are still written); SIGUSR1 unplugs the "
+               "UART\n"
                "(the pty closes and the link disappears; a new pty appears after the replug time).\n");
 }
 
@@ -87,11 +90,36 @@ static int parse_key(const char *s, uint8_t key[static PROV_KEY_SIZE]) {
 
 static int parse_argv(int argc, char **argv, SinkSimConfig *c) {
         enum {
-                ARG_LINK = 0x100, ARG_NODES, ARG_MIX, ARG_SEED, ARG_NODE_TIMEOUT, ARG_RETRIES, ARG_RAMP,
-                ARG_START_NOW, ARG_PROXIES, ARG_5G, ARG_FAULTS, ARG_BAUD, ARG_API_VERSION, ARG_STACK,
-                ARG_SINK_ADDRESS, ARG_QUEUE, ARG_NETWORK_NAME, ARG_NETWORK_ADDRESS, ARG_CHANNEL, ARG_ENC_KEY,
-                ARG_AUTH_KEY, ARG_ALLOW_UNSECURED, ARG_NO_NODE_IDS, ARG_SUMMARY_JSON, ARG_WHITELIST_YAML,
-                ARG_WHITELIST_ONLY, ARG_DURATION, ARG_LINGER, ARG_CHECK, ARG_QUIET,
+                ARG_LINK = 0x100,
+                ARG_NODES,
+                ARG_MIX,
+                ARG_SEED,
+                ARG_NODE_TIMEOUT,
+                ARG_RETRIES,
+                ARG_RAMP,
+                ARG_START_NOW,
+                ARG_PROXIES,
+                ARG_5G,
+                ARG_FAULTS,
+                ARG_BAUD,
+                ARG_API_VERSION,
+                ARG_STACK,
+                ARG_SINK_ADDRESS,
+                ARG_QUEUE,
+                ARG_NETWORK_NAME,
+                ARG_NETWORK_ADDRESS,
+                ARG_CHANNEL,
+                ARG_ENC_KEY,
+                ARG_AUTH_KEY,
+                ARG_ALLOW_UNSECURED,
+                ARG_NO_NODE_IDS,
+                ARG_SUMMARY_JSON,
+                ARG_WHITELIST_YAML,
+                ARG_WHITELIST_ONLY,
+                ARG_DURATION,
+                ARG_LINGER,
+                ARG_CHECK,
+                ARG_QUIET,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -187,7 +215,8 @@ static int parse_argv(int argc, char **argv, SinkSimConfig *c) {
                                 c->dev.running = c->dev.autostart = false;
                         else if (streq(optarg, "unconfigured")) {
                                 c->dev.running = c->dev.autostart = false;
-                                c->dev.has_node_address = c->dev.has_network_address = c->dev.has_channel = false;
+                                c->dev.has_node_address = c->dev.has_network_address = c->dev.has_channel =
+                                        false;
                                 c->dev.role = 0x82;
                         } else
                                 r = -EINVAL;
@@ -202,7 +231,8 @@ static int parse_argv(int argc, char **argv, SinkSimConfig *c) {
                                 r = -EINVAL;
                         break;
                 case ARG_NETWORK_NAME:
-                        if (strlen(optarg) == 0 || strlen(optarg) > NAME_MAX_LEN || strpbrk(optarg, ":#'\" \n"))
+                        if (strlen(optarg) == 0 || strlen(optarg) > NAME_MAX_LEN ||
+                            strpbrk(optarg, ":#'\" \n"))
                                 r = -EINVAL;
                         else
                                 snprintf(c->net.name, sizeof(c->net.name), "%s", optarg);
@@ -384,7 +414,8 @@ int main(int argc, char **argv) {
                 for (size_t i = 0; i < sink_sim_n_nodes(s); i++) {
                         const SimNode *n = sink_sim_node(s, i);
                         int reason;
-                        SimNodeOutcome o = sim_node_expected_outcome(n->cfg.kind, c.net.allow_unsecured, &reason);
+                        SimNodeOutcome o =
+                                sim_node_expected_outcome(n->cfg.kind, c.net.allow_unsecured, &reason);
                         if (n->outcome != o || (o == SIM_NODE_NACKED && n->nack_reason != reason))
                                 return 3;
                 }

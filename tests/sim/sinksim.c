@@ -16,17 +16,17 @@
 #include "ptybaud.h"
 #include "simrand.h"
 
-#define SIM_READ_CHUNK    4096u
+#define SIM_READ_CHUNK     4096u
 #define SIM_AUTHENTICATORS 4u
 
 typedef struct SimNodeExtra {
         SimRand rng;
         usec_t start_at;
-        uint8_t hops;                                /* via its proxy */
-        uint8_t yaml_method;                         /* what the whitelist says */
+        uint8_t hops;        /* via its proxy */
+        uint8_t yaml_method; /* what the whitelist says */
         uint8_t yaml_key[PROV_FACTORY_KEY_SIZE];
-        uint32_t node_id;                            /* 0: none */
-        bool counted;                                /* its outcome was counted */
+        uint32_t node_id; /* 0: none */
+        bool counted;     /* its outcome was counted */
 } SimNodeExtra;
 
 typedef struct ProxyEntry {
@@ -149,9 +149,9 @@ static int fault_pair(const char *key, const char *value, void *userdata) {
                 const char *name;
                 double *p;
         } rates[] = {
-                { "crc", &f->crc },       { "garbage", &f->garbage }, { "truncate", &f->truncate },
-                { "stall", &f->stall },   { "reboot", &f->reboot },   { "dup", &f->dup },
-                { "oom", &f->oom },       { "hangup", &f->hangup },
+                { "crc", &f->crc },     { "garbage", &f->garbage }, { "truncate", &f->truncate },
+                { "stall", &f->stall }, { "reboot", &f->reboot },   { "dup", &f->dup },
+                { "oom", &f->oom },     { "hangup", &f->hangup },
         };
 
         if (streq(key, "echo")) {
@@ -316,7 +316,8 @@ static int build_nodes(SinkSim *s) {
                 SimNodeExtra *x = &s->extra[i];
                 SimNodeConfig nc = {
                         .kind = kinds[i],
-                        .address = 0x00200000u + (uint32_t)i, /* the joining node's own (temporary) address */
+                        .address =
+                                0x00200000u + (uint32_t)i, /* the joining node's own (temporary) address */
                         .five_g = c->five_g,
                         .timeout = c->node_timeout,
                         .nb_retry = c->retries,
@@ -457,8 +458,8 @@ static void run_nodes(SinkSim *s, usec_t now) {
                         return; /* nodes appear once a gateway is polling the sink */
                 s->started = true;
                 for (size_t i = 0; i < s->n_nodes; i++)
-                        s->extra[i].start_at = usec_add(now, s->n_nodes > 1 ? s->cfg.ramp * i / (s->n_nodes - 1)
-                                                                             : 0);
+                        s->extra[i].start_at =
+                                usec_add(now, s->n_nodes > 1 ? s->cfg.ramp * i / (s->n_nodes - 1) : 0);
         }
 
         while (s->next_to_start < s->n_nodes && s->extra[s->next_to_start].start_at <= now) {
@@ -736,12 +737,14 @@ int sink_sim_run(SinkSim *s, usec_t duration, int signal_fd) {
                 if (wake == USEC_INFINITY)
                         timeout_ms = -1;
                 else
-                        timeout_ms = (int)MIN(DIV_ROUND_UP(usec_sub(wake, t), USEC_PER_MSEC), (usec_t)INT32_MAX);
+                        timeout_ms =
+                                (int)MIN(DIV_ROUND_UP(usec_sub(wake, t), USEC_PER_MSEC), (usec_t)INT32_MAX);
                 if (signal_fd >= 0)
                         p[n++] = (struct pollfd){ .fd = signal_fd, .events = POLLIN };
                 if (sink_sim_fd(s) >= 0)
-                        p[n++] = (struct pollfd){ .fd = sink_sim_fd(s),
-                                                  .events = POLLIN | (sink_sim_want_write(s) ? POLLOUT : 0) };
+                        p[n++] =
+                                (struct pollfd){ .fd = sink_sim_fd(s),
+                                                 .events = POLLIN | (sink_sim_want_write(s) ? POLLOUT : 0) };
                 if (poll(p, n, timeout_ms) < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -792,7 +795,8 @@ static bool keys_match(const SinkSim *s, const SimNode *n) {
 }
 
 void sink_sim_print_summary(const SinkSim *s, FILE *f) {
-        size_t outcomes[_SIM_NODE_OUTCOME_MAX] = {}, kinds[_SIM_NODE_KIND_MAX] = {}, ok[_SIM_NODE_KIND_MAX] = {};
+        size_t outcomes[_SIM_NODE_OUTCOME_MAX] = {}, kinds[_SIM_NODE_KIND_MAX] = {},
+               ok[_SIM_NODE_KIND_MAX] = {};
         size_t total_ok = 0;
         const SinkDevStats *d = sink_dev_stats(s->dev);
 
@@ -804,20 +808,22 @@ void sink_sim_print_summary(const SinkSim *s, FILE *f) {
                         total_ok++;
                 }
         }
-        fprintf(f, "sinksim: %zu nodes (seed %" PRIu64 "): %zu provisioned, %zu nacked, %zu gave up, %zu pending; "
-                   "%zu as expected\n",
+        fprintf(f,
+                "sinksim: %zu nodes (seed %" PRIu64
+                "): %zu provisioned, %zu nacked, %zu gave up, %zu pending; "
+                "%zu as expected\n",
                 s->n_nodes, s->cfg.seed, outcomes[SIM_NODE_PROVISIONED], outcomes[SIM_NODE_NACKED],
                 outcomes[SIM_NODE_GAVE_UP], outcomes[SIM_NODE_PENDING], total_ok);
         for (size_t k = 0; k < _SIM_NODE_KIND_MAX; k++)
                 if (kinds[k] > 0)
-                        fprintf(f, "  %-13s %zu/%zu as expected\n", sim_node_kind_to_string((SimNodeKind)k), ok[k],
-                                kinds[k]);
+                        fprintf(f, "  %-13s %zu/%zu as expected\n", sim_node_kind_to_string((SimNodeKind)k),
+                                ok[k], kinds[k]);
         fprintf(f,
                 "  device: %" PRIu64 " requests, %" PRIu64 " polls, %" PRIu64 " indications (%" PRIu64
                 " popped), %" PRIu64 " DATA_TX (%" PRIu64 " failed), %" PRIu64 " bad frames, %" PRIu64
                 " reboots\n",
-                d->requests, d->polls, d->indications_sent, d->indications_popped, d->data_tx, d->data_tx_failed,
-                d->bad_frames, d->reboots);
+                d->requests, d->polls, d->indications_sent, d->indications_popped, d->data_tx,
+                d->data_tx_failed, d->bad_frames, d->reboots);
         fprintf(f,
                 "  mesh: %" PRIu64 " uplinks (%" PRIu64 " lost), %" PRIu64 " downlinks, %" PRIu64
                 " hang-ups, %" PRIu64 " replugs\n",
@@ -838,8 +844,8 @@ int sink_sim_write_summary_json(const SinkSim *s, FILE *f) {
                 total_ok += as_expected(s, i);
         }
 
-        fprintf(f, "{\n  \"seed\": %" PRIu64 ",\n  \"nodes_total\": %zu,\n  \"as_expected\": %zu,\n", s->cfg.seed,
-                s->n_nodes, total_ok);
+        fprintf(f, "{\n  \"seed\": %" PRIu64 ",\n  \"nodes_total\": %zu,\n  \"as_expected\": %zu,\n",
+                s->cfg.seed, s->n_nodes, total_ok);
         fprintf(f, "  \"outcomes\": {");
         for (size_t o = 0; o < _SIM_NODE_OUTCOME_MAX; o++)
                 fprintf(f, "\"%s\": %zu%s", sim_node_outcome_to_string((SimNodeOutcome)o), outcomes[o],
@@ -877,36 +883,41 @@ int sink_sim_write_summary_json(const SinkSim *s, FILE *f) {
         for (size_t i = 0; i < s->n_nodes; i++) {
                 const SimNode *n = &s->nodes[i];
                 int reason;
-                SimNodeOutcome exp = sim_node_expected_outcome(n->cfg.kind, s->cfg.net.allow_unsecured, &reason);
+                SimNodeOutcome exp =
+                        sim_node_expected_outcome(n->cfg.kind, s->cfg.net.allow_unsecured, &reason);
                 char uid[2 * PROV_UID_MAX + 1];
 
                 fprintf(f, "%s\n    {\"index\": %zu, \"uid\": \"%s\", \"kind\": \"%s\", \"method\": %u, ",
                         i ? "," : "", i, hex_encode(n->cfg.uid, n->cfg.uid_len, uid, sizeof(uid)),
                         sim_node_kind_to_string(n->cfg.kind), n->cfg.method);
-                fprintf(f, "\"proxy\": %" PRIu32 ", \"outcome\": \"%s\", \"expected\": \"%s\", \"as_expected\": %s, ",
-                        n->cfg.proxy, sim_node_outcome_to_string(n->outcome), sim_node_outcome_to_string(exp),
-                        as_expected(s, i) ? "true" : "false");
+                fprintf(f,
+                        "\"proxy\": %" PRIu32
+                        ", \"outcome\": \"%s\", \"expected\": \"%s\", \"as_expected\": %s, ",
+                        n->cfg.proxy, sim_node_outcome_to_string(n->outcome),
+                        sim_node_outcome_to_string(exp), as_expected(s, i) ? "true" : "false");
                 if (n->outcome == SIM_NODE_NACKED && n->nack_reason != 0xFF)
                         fprintf(f, "\"nack_reason\": %u, ", n->nack_reason);
                 else
                         fprintf(f, "\"nack_reason\": null, ");
                 fprintf(f, "\"attempts\": %u, \"rejects\": {", n->n_starts);
                 for (size_t k = 0; k < _SIM_NODE_REJECT_MAX; k++)
-                        fprintf(f, "\"%s\": %u%s", sim_node_reject_to_string((SimNodeReject)k), n->n_rejects[k],
-                                k + 1 < _SIM_NODE_REJECT_MAX ? ", " : "");
+                        fprintf(f, "\"%s\": %u%s", sim_node_reject_to_string((SimNodeReject)k),
+                                n->n_rejects[k], k + 1 < _SIM_NODE_REJECT_MAX ? ", " : "");
                 fprintf(f, "}, ");
                 if (n->state == SIM_NODE_DONE)
-                        fprintf(f, "\"time_ms\": %" PRIu64 ", ", usec_sub(n->finished_at, n->started_at) / USEC_PER_MSEC);
+                        fprintf(f, "\"time_ms\": %" PRIu64 ", ",
+                                usec_sub(n->finished_at, n->started_at) / USEC_PER_MSEC);
                 if (n->outcome == SIM_NODE_PROVISIONED) {
                         const SimNodeParams *p = &n->params;
-                        fprintf(f, "\"params\": {\"network_address\": %" PRIu32 ", \"channel\": %" PRIu32 ", ",
+                        fprintf(f,
+                                "\"params\": {\"network_address\": %" PRIu32 ", \"channel\": %" PRIu32 ", ",
                                 p->network_address, p->channel);
                         if (p->has_node_address)
                                 fprintf(f, "\"node_address\": %" PRIu32 ", ", p->node_address);
                         if (p->has_role)
                                 fprintf(f, "\"role\": %u, ", p->role);
-                        fprintf(f, "\"user_items\": %zu, \"keys_match\": %s, \"counter\": %u}", p->n_user_items,
-                                keys_match(s, n) ? "true" : "false", n->data_counter);
+                        fprintf(f, "\"user_items\": %zu, \"keys_match\": %s, \"counter\": %u}",
+                                p->n_user_items, keys_match(s, n) ? "true" : "false", n->data_counter);
                 } else
                         fprintf(f, "\"params\": null");
                 fprintf(f, "}");
@@ -924,10 +935,13 @@ static void yaml_hex(FILE *f, const char *key, const uint8_t *p, size_t n) {
 int sink_sim_write_whitelist_yaml(const SinkSim *s, FILE *f) {
         const SinkSimNetwork *net = &s->cfg.net;
 
-        fprintf(f, "# Written by meshprov-sinksim (seed %" PRIu64 "): the nodes the daemon should know.\n"
-                   "# Kinds: whitelisted as is; wrong-method with method 1 (the node uses 3); wrong-key with another\n"
-                   "# factory key; disabled with enabled: false; unknown nodes are absent. Unsecured nodes need\n"
-                   "# `meshprovctl import --allow-unsecured`.\n",
+        fprintf(f,
+                "# Written by meshprov-sinksim (seed %" PRIu64 "): the nodes the daemon should know.\n"
+                "# Kinds: whitelisted as is; wrong-method with method 1 (the node uses 3); wrong-key with "
+                "another\n"
+                "# factory key; disabled with enabled: false; unknown nodes are absent. Unsecured nodes "
+                "need\n"
+                "# `meshprovctl import --allow-unsecured`.\n",
                 s->cfg.seed);
         fprintf(f, "version: 1\nnetworks:\n  %s:\n    address: %" PRIu32 "\n    channel: %u\n", net->name,
                 net->address, net->channel);
@@ -936,7 +950,8 @@ int sink_sim_write_whitelist_yaml(const SinkSim *s, FILE *f) {
         if (s->cfg.five_g)
                 fprintf(f, "    profile: 5GMesh\n");
         if (net->allow_unsecured)
-                fprintf(f, "    allow_unsecured: true\n"); /* import with meshprovctl import --allow-unsecured */
+                fprintf(f, "    allow_unsecured: true\n"); /* import with meshprovctl import
+                                                              --allow-unsecured */
         fprintf(f, "nodes:\n");
         for (size_t i = 0; i < s->n_nodes; i++) {
                 const SimNode *n = &s->nodes[i];

@@ -25,20 +25,20 @@ typedef struct SinkSimNetwork {
 } SinkSimNetwork;
 
 typedef struct SinkSimConfig {
-        const char *link_path;       /* symlink kept pointing at the current pty slave; NULL: none */
+        const char *link_path; /* symlink kept pointing at the current pty slave; NULL: none */
         unsigned n_nodes;
         unsigned mix[_SIM_NODE_KIND_MAX]; /* relative weights; exact counts by largest remainder */
         uint64_t seed;
-        usec_t node_timeout;         /* first wait after START (the node doubles it on each retry) */
-        unsigned retries;            /* node nb_retry */
-        usec_t ramp;                 /* node starts spread evenly over this */
-        bool start_at_once;          /* start nodes at once instead of at the first poll */
-        unsigned n_proxies;          /* 0: one proxy per node */
-        bool five_g;                 /* 5G Mesh endpoints (160/39 up, 160/40 down) and 135-byte buffers */
-        usec_t linger;               /* after the last outcome, keep serving until the queue drains, at most */
-        usec_t replug_time;          /* after a hang-up fault; USEC_INFINITY: stay unplugged */
-        uint32_t baud;               /* answer only when the slave's configured speed is this; 0: any */
-        bool node_ids;               /* give every whitelisted node a node_id in the YAML */
+        usec_t node_timeout; /* first wait after START (the node doubles it on each retry) */
+        unsigned retries;    /* node nb_retry */
+        usec_t ramp;         /* node starts spread evenly over this */
+        bool start_at_once;  /* start nodes at once instead of at the first poll */
+        unsigned n_proxies;  /* 0: one proxy per node */
+        bool five_g;         /* 5G Mesh endpoints (160/39 up, 160/40 down) and 135-byte buffers */
+        usec_t linger;       /* after the last outcome, keep serving until the queue drains, at most */
+        usec_t replug_time;  /* after a hang-up fault; USEC_INFINITY: stay unplugged */
+        uint32_t baud;       /* answer only when the slave's configured speed is this; 0: any */
+        bool node_ids;       /* give every whitelisted node a node_id in the YAML */
         uint32_t node_id_base;
         SinkDevConfig dev;
         SinkSimNetwork net;
@@ -53,11 +53,12 @@ int sink_sim_parse_mix(const char *s, unsigned mix[static _SIM_NODE_KIND_MAX]);
 int sink_sim_parse_faults(const char *s, SinkSimConfig *c);
 
 typedef struct SinkSimStats {
-        uint64_t uplinks_sent, uplinks_lost;  /* node packets handed to / refused by the sink */
-        uint64_t downlinks, downlinks_unrouted; /* DATA_TX on the provisioning endpoints; to no known proxy */
-        uint64_t downlink_deliveries;         /* packets handed to nodes */
+        uint64_t uplinks_sent, uplinks_lost; /* node packets handed to / refused by the sink */
+        uint64_t downlinks,
+                downlinks_unrouted;   /* DATA_TX on the provisioning endpoints; to no known proxy */
+        uint64_t downlink_deliveries; /* packets handed to nodes */
         uint64_t hangups, replugs;
-        uint64_t baud_dropped;                /* bytes ignored because the configured speed was wrong */
+        uint64_t baud_dropped; /* bytes ignored because the configured speed was wrong */
         uint64_t write_errors;
 } SinkSimStats;
 

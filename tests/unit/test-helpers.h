@@ -19,10 +19,10 @@ static inline size_t test_unhex(const char *hex, uint8_t *buf, size_t bufsz) {
         return (size_t)n;
 }
 
-#define assert_memory_equal_hex(buf, len, hex)                                                               \
-        do {                                                                                                 \
-                uint8_t _exp[4096];                                                                          \
-                size_t _n = test_unhex((hex), _exp, sizeof(_exp));                                           \
-                assert_int_equal((len), _n);                                                                 \
-                assert_memory_equal((buf), _exp, _n);                                                        \
+#define assert_memory_equal_hex(buf, len, hex)                     \
+        do {                                                       \
+                uint8_t _exp[4096];                                \
+                size_t _n = test_unhex((hex), _exp, sizeof(_exp)); \
+                assert_int_equal((len), _n);                       \
+                assert_memory_equal((buf), _exp, _n);              \
         } while (0)

@@ -78,7 +78,7 @@ static void test_timestamps(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_safe_atou),    cmocka_unit_test(test_safe_atoi64),
+                cmocka_unit_test(test_safe_atou),     cmocka_unit_test(test_safe_atoi64),
                 cmocka_unit_test(test_parse_boolean), cmocka_unit_test(test_parse_sec),
                 cmocka_unit_test(test_timestamps),
         };

@@ -203,13 +203,18 @@ static void test_decode_rejects(void **state) {
         static const char *const bad[] = {
                 /* not a map / empty / truncated */
                 "",
-                "84" "00" "01" "02" "03",
-                "50" "100f0e0d0c0b0a090807060504030201",
+                "84"
+                "00"
+                "01"
+                "02"
+                "03",
+                "50"
+                "100f0e0d0c0b0a090807060504030201",
                 "f6",
-                "a5" BASE,                              /* a pair short */
-                "a4" K0 K1 NA "03",                     /* value missing */
-                "bf" BASE,                              /* indefinite map without break */
-                "a4" K0 K1 NA "031a0000",               /* head cut short */
+                "a5" BASE,                /* a pair short */
+                "a4" K0 K1 NA "03",       /* value missing */
+                "bf" BASE,                /* indefinite map without break */
+                "a4" K0 K1 NA "031a0000", /* head cut short */
                 /* mandatory ids */
                 "a3" K0 K1 NA,
                 "a3" K0 K1 CH,
@@ -231,14 +236,21 @@ static void test_decode_rejects(void **state) {
                 "a5" BASE "c10400",
                 "a5" BASE "1f00",
                 /* key values */
-                "a4" "004f0f0e0d0c0b0a0908070605040302" K1 NA CH,           /* 15 bytes */
-                "a4" "0051100f0e0d0c0b0a09080706050403020100" K1 NA CH,    /* 17 bytes */
-                "a4" "0070100f0e0d0c0b0a090807060504030201" K1 NA CH,      /* text */
-                "a4" K0 "0110" NA CH,                                        /* integer */
-                "a4" "005f 48100f0e0d0c0b0a09 680807060504030201 ff" K1 NA CH,   /* chunk of another type */
-                "a4" "005f 5f48100f0e0d0c0b0a09ff 480807060504030201 ff" K1 NA CH, /* nested chunks */
-                "a4" "005f 48100f0e0d0c0b0a09 49080706050403020100 ff" K1 NA CH, /* 17 in chunks */
-                "a4" "005f 48100f0e0d0c0b0a09" K1 NA CH,                       /* unterminated */
+                "a4"
+                "004f0f0e0d0c0b0a0908070605040302" K1 NA CH, /* 15 bytes */
+                "a4"
+                "0051100f0e0d0c0b0a09080706050403020100" K1 NA CH, /* 17 bytes */
+                "a4"
+                "0070100f0e0d0c0b0a090807060504030201" K1 NA CH, /* text */
+                "a4" K0 "0110" NA CH,                            /* integer */
+                "a4"
+                "005f 48100f0e0d0c0b0a09 680807060504030201 ff" K1 NA CH, /* chunk of another type */
+                "a4"
+                "005f 5f48100f0e0d0c0b0a09ff 480807060504030201 ff" K1 NA CH, /* nested chunks */
+                "a4"
+                "005f 48100f0e0d0c0b0a09 49080706050403020100 ff" K1 NA CH, /* 17 in chunks */
+                "a4"
+                "005f 48100f0e0d0c0b0a09" K1 NA CH, /* unterminated */
                 /* network address: bytes, and outside the validity rules (strict node) */
                 "a4" K0 K1 "0243112233" CH,
                 "a4" K0 K1 "0200" CH,
@@ -333,19 +345,34 @@ static void test_decode_accepts(void **state) {
         assert_int_equal(decode_hex("bf" BASE "ff", &p), 0);
         assert_int_equal(p.network_address, 0x223bad);
         /* non-shortest heads for the map count, an id and a value */
-        assert_int_equal(decode_hex("b80400" "50100f0e0d0c0b0a090807060504030201" K1 NA "18031a00000007", &p), 0);
+        assert_int_equal(decode_hex("b80400"
+                                    "50100f0e0d0c0b0a090807060504030201" K1 NA "18031a00000007",
+                                    &p),
+                         0);
         assert_int_equal(p.channel, 7);
         assert_int_equal(p.enc_key[0], 0x10);
         /* key in chunks */
-        assert_int_equal(decode_hex("a4" "005f 48100f0e0d0c0b0a09 40 480807060504030201 ff" K1 NA CH, &p), 0);
+        assert_int_equal(decode_hex("a4"
+                                    "005f 48100f0e0d0c0b0a09 40 480807060504030201 ff" K1 NA CH,
+                                    &p),
+                         0);
         assert_memory_equal_hex(p.enc_key, 16, "100f0e0d0c0b0a090807060504030201");
         /* range ends */
-        assert_int_equal(decode_hex("a6" K0 K1 "021a00fffffe" "0318ff" "041afffffffd" "054152", &p), 0);
+        assert_int_equal(decode_hex("a6" K0 K1 "021a00fffffe"
+                                    "0318ff"
+                                    "041afffffffd"
+                                    "054152",
+                                    &p),
+                         0);
         assert_int_equal(p.network_address, 0xfffffe);
         assert_int_equal(p.channel, 255);
         assert_int_equal(p.node_address, 0xfffffffd);
         assert_int_equal(p.role, 0x52);
-        assert_int_equal(decode_hex("a5" K0 K1 "0201" "0301" "041a81000000", &p), 0);
+        assert_int_equal(decode_hex("a5" K0 K1 "0201"
+                                    "0301"
+                                    "041a81000000",
+                                    &p),
+                         0);
         assert_int_equal(p.node_address, 0x81000000);
         assert_int_equal(decode_hex("a5" BASE "041a7fffffff", &p), 0);
         assert_int_equal(p.node_address, 0x7fffffff);
@@ -366,7 +393,10 @@ static void test_decode_user_values(void **state) {
         ProvParams p;
 
         /* int64 ends, bool false, empty strings */
-        assert_int_equal(decode_hex("a9" BASE "18803b7fffffffffffffff" "18811b7fffffffffffffff" "1882f4" "188340"
+        assert_int_equal(decode_hex("a9" BASE "18803b7fffffffffffffff"
+                                    "18811b7fffffffffffffff"
+                                    "1882f4"
+                                    "188340"
                                     "188460",
                                     &p),
                          0);
@@ -381,23 +411,36 @@ static void test_decode_user_values(void **state) {
         assert_int_equal(p.user_items[4].type, PROV_USER_TEXT);
 
         /* floats (half, single, double) and simple values: accepted, not kept */
-        assert_int_equal(decode_hex("a9" BASE "1880f93c00" "1881fa3f800000" "1882fb3ff0000000000000" "1883e0"
+        assert_int_equal(decode_hex("a9" BASE "1880f93c00"
+                                    "1881fa3f800000"
+                                    "1882fb3ff0000000000000"
+                                    "1883e0"
                                     "1884f820",
                                     &p),
                          0);
         assert_int_equal(p.n_user_items, 0);
 
         /* duplicate user ids: the last one wins, the output is sorted */
-        assert_int_equal(decode_hex("a7" BASE "18ff01" "188001" "188063616263", &p), 0);
+        assert_int_equal(decode_hex("a7" BASE "18ff01"
+                                    "188001"
+                                    "188063616263",
+                                    &p),
+                         0);
         assert_int_equal(p.n_user_items, 2);
         assert_int_equal(p.user_items[0].id, 128);
         assert_int_equal(p.user_items[0].type, PROV_USER_TEXT);
         assert_memory_equal(p.user_items[0].data, "abc", 3);
         assert_int_equal(p.user_items[1].id, 255);
         /* a skipped value as the last one removes the earlier one, and the other way round */
-        assert_int_equal(decode_hex("a6" BASE "188001" "1880f90000", &p), 0);
+        assert_int_equal(decode_hex("a6" BASE "188001"
+                                    "1880f90000",
+                                    &p),
+                         0);
         assert_int_equal(p.n_user_items, 0);
-        assert_int_equal(decode_hex("a6" BASE "1880f90000" "188020", &p), 0);
+        assert_int_equal(decode_hex("a6" BASE "1880f90000"
+                                    "188020",
+                                    &p),
+                         0);
         assert_int_equal(p.n_user_items, 1);
         assert_int_equal(p.user_items[0].integer, -1);
 
@@ -451,11 +494,21 @@ static void test_encode_ints(void **state) {
                 int64_t v;
                 const char *hex;
         } cases[] = {
-                { 0, "00" },           { 23, "17" },         { 24, "1818" },
-                { 255, "18ff" },       { 256, "190100" },    { 65535, "19ffff" },
-                { 65536, "1a00010000" }, { 4294967295, "1affffffff" }, { 4294967296, "1b0000000100000000" },
-                { -1, "20" },          { -24, "37" },        { -25, "3818" },
-                { -256, "38ff" },      { -257, "390100" },   { INT64_MAX, "1b7fffffffffffffff" },
+                { 0, "00" },
+                { 23, "17" },
+                { 24, "1818" },
+                { 255, "18ff" },
+                { 256, "190100" },
+                { 65535, "19ffff" },
+                { 65536, "1a00010000" },
+                { 4294967295, "1affffffff" },
+                { 4294967296, "1b0000000100000000" },
+                { -1, "20" },
+                { -24, "37" },
+                { -25, "3818" },
+                { -256, "38ff" },
+                { -257, "390100" },
+                { INT64_MAX, "1b7fffffffffffffff" },
                 { INT64_MIN, "3b7fffffffffffffff" },
         };
         uint8_t buf[128];
@@ -496,7 +549,8 @@ static void test_size_limits(void **state) {
                 add_user(&p, 128, PROV_USER_BYTES)->len = (uint8_t)fit;
                 assert_int_equal(provdata_encode(&p, buf, sizeof(buf)), cases[i].max);
                 field = "untouched";
-                assert_int_equal(prov_params_validate(&p, cases[i].profile, cases[i].secured, false, &field), 0);
+                assert_int_equal(prov_params_validate(&p, cases[i].profile, cases[i].secured, false, &field),
+                                 0);
                 assert_string_equal(field, "untouched");
 
                 /* a node address from a pool would not fit any more */
@@ -512,7 +566,8 @@ static void test_size_limits(void **state) {
 
                 /* room for the largest node address (6 bytes) exactly */
                 p.user_items[0].len = (uint8_t)(fit - 6);
-                assert_int_equal(prov_params_validate(&p, cases[i].profile, cases[i].secured, true, NULL), 0);
+                assert_int_equal(prov_params_validate(&p, cases[i].profile, cases[i].secured, true, NULL),
+                                 0);
                 p.user_items[0].len = (uint8_t)(fit - 5);
                 assert_int_equal(prov_params_validate(&p, cases[i].profile, cases[i].secured, true, NULL),
                                  -EMSGSIZE);
@@ -521,7 +576,8 @@ static void test_size_limits(void **state) {
                 p.node_address = 17;
                 p.user_items[0].len = (uint8_t)(fit - 2);
                 assert_int_equal(provdata_encode(&p, buf, sizeof(buf)), cases[i].max);
-                assert_int_equal(prov_params_validate(&p, cases[i].profile, cases[i].secured, true, NULL), 0);
+                assert_int_equal(prov_params_validate(&p, cases[i].profile, cases[i].secured, true, NULL),
+                                 0);
         }
         assert_int_equal(prov_pdu_max(PROV_PROFILE_24G), 102);
         assert_int_equal(prov_pdu_max(PROV_PROFILE_SUBG), 102);
@@ -626,25 +682,25 @@ static void test_text_utf8(void **state) {
         } cases[] = {
                 { "", true },
                 { "616263", true },
-                { "c3a9", true },         /* é */
-                { "e282ac", true },       /* € */
-                { "f09f9880", true },     /* U+1F600 */
-                { "f48fbfbf", true },     /* U+10FFFF */
-                { "00", false },          /* NUL */
+                { "c3a9", true },     /* é */
+                { "e282ac", true },   /* € */
+                { "f09f9880", true }, /* U+1F600 */
+                { "f48fbfbf", true }, /* U+10FFFF */
+                { "00", false },      /* NUL */
                 { "61006263", false },
-                { "80", false },          /* lone continuation */
-                { "c3", false },          /* cut short */
+                { "80", false }, /* lone continuation */
+                { "c3", false }, /* cut short */
                 { "e282", false },
                 { "c080", false },        /* overlong NUL */
                 { "c1bf", false },        /* overlong */
                 { "e080af", false },      /* overlong */
-                { "f08282ac", false },     /* overlong */
+                { "f08282ac", false },    /* overlong */
                 { "eda080", false },      /* surrogate U+D800 */
                 { "edbfbf", false },      /* surrogate U+DFFF */
                 { "f4908080", false },    /* above U+10FFFF */
                 { "f8888080 80", false }, /* 5-byte form */
                 { "ff", false },
-                { "c361", false },        /* bad continuation */
+                { "c361", false }, /* bad continuation */
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -658,7 +714,8 @@ static void test_text_utf8(void **state) {
                 hex[k] = '\0';
                 it.len = (uint8_t)(k > 0 ? test_unhex(hex, it.data, sizeof(it.data)) : 0);
                 if (prov_user_item_valid(&it) != cases[i].valid)
-                        fail_msg("case %zu (%s): expected %s", i, cases[i].hex, cases[i].valid ? "valid" : "invalid");
+                        fail_msg("case %zu (%s): expected %s", i, cases[i].hex,
+                                 cases[i].valid ? "valid" : "invalid");
                 /* the same bytes as a byte string are always fine */
                 it.type = PROV_USER_BYTES;
                 assert_true(prov_user_item_valid(&it));

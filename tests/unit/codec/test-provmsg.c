@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Provisioning packets: the vectors' START packets and the auxiliary ACK/NACK byte for byte, and every length
- * and value rule of the parser and the builders. */
+/* Provisioning packets: the vectors' START packets and the auxiliary ACK/NACK byte for byte, and every
+ * length and value rule of the parser and the builders. */
 #include "cursor.h"
 #include "prov-vectors.h"
 #include "provmsg.h"
@@ -55,16 +55,16 @@ static void test_start_lengths(void **state) {
         ProvMsg m;
 
         memset(pkt + 23, 0x41, sizeof(pkt) - 23);
-        assert_parse_fails(pkt, 23, PDU24, -EBADMSG);                      /* empty UID */
-        assert_parse_fails(pkt, 22, PDU24, -EBADMSG);                      /* IV cut short */
+        assert_parse_fails(pkt, 23, PDU24, -EBADMSG); /* empty UID */
+        assert_parse_fails(pkt, 22, PDU24, -EBADMSG); /* IV cut short */
         assert_parse_fails(pkt, 7, PDU24, -EBADMSG);
-        assert_parse_fails(pkt, 6, PDU24, -EBADMSG);                       /* no method */
-        assert_int_equal(provmsg_parse(pkt, 24, PDU24, &m), 0);           /* 1-byte UID */
+        assert_parse_fails(pkt, 6, PDU24, -EBADMSG);            /* no method */
+        assert_int_equal(provmsg_parse(pkt, 24, PDU24, &m), 0); /* 1-byte UID */
         assert_int_equal(m.start.uid_len, 1);
         assert_int_equal(provmsg_parse(pkt, 23 + PROV_UID_MAX, PDU24, &m), 0); /* 79 bytes: exactly 102 */
         assert_int_equal(m.start.uid_len, PROV_UID_MAX);
-        assert_parse_fails(pkt, 24 + PROV_UID_MAX, PDU24, -EMSGSIZE);      /* 103 bytes on 2.4G */
-        assert_parse_fails(pkt, 24 + PROV_UID_MAX, PDU5G, -EBADMSG);       /* fits 5G, but UID of 80 */
+        assert_parse_fails(pkt, 24 + PROV_UID_MAX, PDU24, -EMSGSIZE); /* 103 bytes on 2.4G */
+        assert_parse_fails(pkt, 24 + PROV_UID_MAX, PDU5G, -EBADMSG);  /* fits 5G, but UID of 80 */
         assert_parse_fails(pkt, PDU5G + 1, PDU5G, -EMSGSIZE);
 }
 
@@ -268,7 +268,8 @@ static void test_string_tables(void **state) {
 
         for (int r = 0; r < _PROV_NACK_MAX; r++)
                 assert_int_equal(prov_nack_reason_from_string(prov_nack_reason_to_string(r)), r);
-        assert_string_equal(prov_nack_reason_to_string(PROV_NACK_METHOD_NOT_SUPPORTED), "method_not_supported");
+        assert_string_equal(prov_nack_reason_to_string(PROV_NACK_METHOD_NOT_SUPPORTED),
+                            "method_not_supported");
         assert_null(prov_nack_reason_to_string(_PROV_NACK_MAX));
         assert_int_equal(prov_nack_reason_from_string("Not_Authorized"), PROV_NACK_NOT_AUTHORIZED);
         assert_int_equal(prov_nack_reason_from_string("4"), -EINVAL);
@@ -276,16 +277,11 @@ static void test_string_tables(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_start_vectors),
-                cmocka_unit_test(test_start_lengths),
-                cmocka_unit_test(test_start_methods),
-                cmocka_unit_test(test_unknown_types),
-                cmocka_unit_test(test_ack_vector),
-                cmocka_unit_test(test_nack_vectors),
-                cmocka_unit_test(test_nack_reasons),
-                cmocka_unit_test(test_data_vectors),
-                cmocka_unit_test(test_data_lengths),
-                cmocka_unit_test(test_builders_reject),
+                cmocka_unit_test(test_start_vectors), cmocka_unit_test(test_start_lengths),
+                cmocka_unit_test(test_start_methods), cmocka_unit_test(test_unknown_types),
+                cmocka_unit_test(test_ack_vector),    cmocka_unit_test(test_nack_vectors),
+                cmocka_unit_test(test_nack_reasons),  cmocka_unit_test(test_data_vectors),
+                cmocka_unit_test(test_data_lengths),  cmocka_unit_test(test_builders_reject),
                 cmocka_unit_test(test_string_tables),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

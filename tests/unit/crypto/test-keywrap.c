@@ -94,8 +94,9 @@ static void test_lengths(void **state) {
 
         master_key(m, 6);
         /* too small an output buffer for the blob */
-        assert_int_equal(keywrap_seal(m, "a", secret, sizeof(secret), blob, sizeof(secret) + KEYWRAP_OVERHEAD - 1),
-                         -EMSGSIZE);
+        assert_int_equal(
+                keywrap_seal(m, "a", secret, sizeof(secret), blob, sizeof(secret) + KEYWRAP_OVERHEAD - 1),
+                -EMSGSIZE);
         n = keywrap_seal(m, "a", secret, sizeof(secret), blob, sizeof(blob));
         assert_int_equal(n, 61);
         /* truncated blobs, and a blob shorter than the overhead */
@@ -114,12 +115,9 @@ static void test_lengths(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_round_trip),
-                cmocka_unit_test(test_nonce_is_fresh),
-                cmocka_unit_test(test_wrong_key_or_aad),
-                cmocka_unit_test(test_null_aad_is_empty),
-                cmocka_unit_test(test_flipped_bytes),
-                cmocka_unit_test(test_lengths),
+                cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_nonce_is_fresh),
+                cmocka_unit_test(test_wrong_key_or_aad), cmocka_unit_test(test_null_aad_is_empty),
+                cmocka_unit_test(test_flipped_bytes),    cmocka_unit_test(test_lengths),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The DATA packet crypto against the reference vectors (tests/data/prov_vectors.json), the primitives against
- * their published test vectors, fingerprints and the vendor key derivation. */
+/* The DATA packet crypto against the reference vectors (tests/data/prov_vectors.json), the primitives
+ * against their published test vectors, fingerprints and the vendor key derivation. */
 #include "cursor.h"
 #include "prov-vectors.h"
 #include "provcrypto.h"
@@ -67,7 +67,8 @@ static void test_mic_vectors(void **state) {
         assert_int_equal(checked, 4);
 }
 
-/* The first key stream block is AES(enc, ICB): XOR over zeros must give exactly that for the vector's ICB. */
+/* The first key stream block is AES(enc, ICB): XOR over zeros must give exactly that for the vector's ICB.
+ */
 static void test_icb_vectors(void **state) {
         unsigned checked = 0;
 
@@ -97,19 +98,23 @@ static void test_ctr_little_endian_carry(void **state) {
                 const char *blocks[3];
         } cases[] = {
                 /* the vector secured_iv_carry_wrap: IV all ones + 0x100 */
-                { "ffffffffffffffffffffffffffffffff", 0x0100,
+                { "ffffffffffffffffffffffffffffffff",
+                  0x0100,
                   { "ff000000000000000000000000000000", "00010000000000000000000000000000",
                     "01010000000000000000000000000000" } },
                 /* all ones + 1 wraps to zero */
-                { "ffffffffffffffffffffffffffffffff", 1,
+                { "ffffffffffffffffffffffffffffffff",
+                  1,
                   { "00000000000000000000000000000000", "01000000000000000000000000000000",
                     "02000000000000000000000000000000" } },
                 /* a carry out of the low 64 bits into the high half */
-                { "feffffffffffffff0000000000000000", 1,
+                { "feffffffffffffff0000000000000000",
+                  1,
                   { "ffffffffffffffff0000000000000000", "00000000000000000100000000000000",
                     "01000000000000000100000000000000" } },
                 /* the 16-bit counter itself carries into byte 2 */
-                { "ffff0000000000000000000000000080", 0xffff,
+                { "ffff0000000000000000000000000080",
+                  0xffff,
                   { "feff0100000000000000000000000080", "ffff0100000000000000000000000080",
                     "00000200000000000000000000000080" } },
         };
@@ -152,7 +157,8 @@ static void test_ctr_long_stream(void **state) {
         assert_memory_equal(a, b, sizeof(a));
 }
 
-/* Whole DATA packets: prefix from provmsg_build_data_prefix(), then CBOR in clear (key index 0) or sealed. */
+/* Whole DATA packets: prefix from provmsg_build_data_prefix(), then CBOR in clear (key index 0) or sealed.
+ */
 static void test_packet_vectors(void **state) {
         unsigned built = 0;
 
@@ -288,7 +294,8 @@ static void test_seal_rejects(void **state) {
         ProvHeader h = {};
 
         assert_int_equal(provmsg_build_data_prefix(&h, PROV_KEY_INDEX_FACTORY, 1, prefix), 9);
-        assert_int_equal(prov_data_seal(fk, iv, prefix, cbor, sizeof(cbor), out, sizeof(cbor) + 4), -EMSGSIZE);
+        assert_int_equal(prov_data_seal(fk, iv, prefix, cbor, sizeof(cbor), out, sizeof(cbor) + 4),
+                         -EMSGSIZE);
         assert_int_equal(prov_data_seal(fk, iv, prefix, cbor, 0, out, sizeof(out)), -EINVAL);
         assert_int_equal(prov_data_seal(fk, iv, prefix, cbor, sizeof(cbor), out, sizeof(cbor) + 5),
                          sizeof(cbor) + 5);
@@ -297,10 +304,12 @@ static void test_seal_rejects(void **state) {
 }
 
 /* The accepted edge cases of ref §12 end to end: a secured DATA of exactly 102 bytes (an 88-byte map) with
- * counter 0, built, parsed, opened and decoded as the node would; one byte more and the parser refuses it. */
+ * counter 0, built, parsed, opened and decoded as the node would; one byte more and the parser refuses it.
+ */
 static void test_full_size_packet_counter_zero(void **state) {
         ProvHeader h = { .address = { 0xee, 0xff, 0xc0, 0x00 }, .session_id = 3 };
-        uint8_t fk[PROV_FACTORY_KEY_SIZE], iv[16], cbor[PROV_PDU_MAX], pkt[PROV_PDU_MAX + 1], plain[PROV_PDU_MAX];
+        uint8_t fk[PROV_FACTORY_KEY_SIZE], iv[16], cbor[PROV_PDU_MAX], pkt[PROV_PDU_MAX + 1],
+                plain[PROV_PDU_MAX];
         ProvParams p = {}, q;
         ProvMsg m;
         int n, r;

@@ -70,7 +70,9 @@ static void unlock_database(sqlite3 *db) {
 }
 
 static Store *open_impatient(Fixture *f) {
-        StoreOptions o = { .master_key = f->master, .busy_timeout = USEC_PER_MSEC, .address_hold = TEST_HOLD };
+        StoreOptions o = { .master_key = f->master,
+                           .busy_timeout = USEC_PER_MSEC,
+                           .address_hold = TEST_HOLD };
         Store *s = NULL;
         assert_true(store_open(f->path, &o, &s) >= 0);
         return s;
@@ -115,7 +117,7 @@ static void test_flush_writes_rows_and_device_state(void **state) {
         push(&q, PROV_RECORD_DATA, 0xa1, "ok", T0 + 2);
         push(&q, PROV_RECORD_ACK, 0xa1, "ok", T0 + 3);
         push(&q, PROV_RECORD_START, 0xb2, "not_authorized", T0 + 4); /* no device row: only the audit row */
-        assert_int_equal(all_rows(f->s).n, 0); /* nothing before the flush */
+        assert_int_equal(all_rows(f->s).n, 0);                       /* nothing before the flush */
         assert_true(audit_queue_pending(&q));
 
         assert_int_equal(audit_queue_flush(&q), 0);

@@ -20,7 +20,7 @@ typedef struct FakeDevice {
 
 static FakeDevice devices[8];
 static size_t n_devices;
-static int lookup_error;        /* forced lookup result, 0 = normal */
+static int lookup_error; /* forced lookup result, 0 = normal */
 static unsigned lookups;
 static int alloc_error;
 static uint32_t next_pool_address;
@@ -108,7 +108,9 @@ static void harness_free(Harness *h) {
 
 static void start_packet(uint8_t *buf, size_t *len, const FakeDevice *d, uint8_t method, uint8_t sid,
                          uint8_t iv_byte) {
-        ProvHeader hdr = { .type = PROV_MSG_START, .address = { 0xee, 0xff, 0xc0, 0x00 }, .session_id = sid };
+        ProvHeader hdr = { .type = PROV_MSG_START,
+                           .address = { 0xee, 0xff, 0xc0, 0x00 },
+                           .session_id = sid };
         uint8_t iv[16];
         memset(iv, iv_byte, sizeof(iv));
         int n = provmsg_build_start(&hdr, method, iv, d->uid, d->uid_len, buf, 128);
@@ -421,7 +423,9 @@ static void test_equal_travel_time_prefers_most_recent(void **state) {
 }
 
 static void send_ack(Harness *h, uint32_t source, const char *gw) {
-        ProvHeader hdr = { .type = PROV_MSG_DATA_ACK, .address = { 0xee, 0xff, 0xc0, 0x00 }, .session_id = 7 };
+        ProvHeader hdr = { .type = PROV_MSG_DATA_ACK,
+                           .address = { 0xee, 0xff, 0xc0, 0x00 },
+                           .session_id = 7 };
         uint8_t buf[8];
         int n = provmsg_build_data_ack(&hdr, buf, sizeof(buf));
         assert_int_equal(n, 6);

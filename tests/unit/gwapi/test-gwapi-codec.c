@@ -352,16 +352,15 @@ static void test_wrong_inner_message(void **state) {
 
 static void test_garbage_and_truncation(void **state) {
         static const char *const garbage[] = {
-                "ff",
-                "ffffffffffffffffffffff",  /* over-long varint */
-                "0a",                      /* tag without length */
-                "0a05",                    /* length beyond the end */
-                "0a020a",                  /* nested length beyond the end */
-                "0f00",                    /* wire type 7 */
-                "0b0c",                    /* group start */
-                "0a00",                    /* empty WirepasMessage: no inner message */
-                "1203",                    /* customer message only, truncated */
-                "00",                      /* field number 0 */
+                "ff",     "ffffffffffffffffffffff", /* over-long varint */
+                "0a",                               /* tag without length */
+                "0a05",                             /* length beyond the end */
+                "0a020a",                           /* nested length beyond the end */
+                "0f00",                             /* wire type 7 */
+                "0b0c",                             /* group start */
+                "0a00",                             /* empty WirepasMessage: no inner message */
+                "1203",                             /* customer message only, truncated */
+                "00",                               /* field number 0 */
         };
         uint8_t wire[256], buf[64];
         size_t n = unhex(SAMPLE_1_HEX, wire, sizeof(wire));

@@ -233,14 +233,10 @@ static void test_subscription_filters(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_received_data),
-                cmocka_unit_test(test_parse_other_kinds),
-                cmocka_unit_test(test_parse_refuses),
-                cmocka_unit_test(test_parse_lengths),
-                cmocka_unit_test(test_format_round_trip),
-                cmocka_unit_test(test_format_refuses),
-                cmocka_unit_test(test_send_data_request_topic),
-                cmocka_unit_test(test_subscription_filters),
+                cmocka_unit_test(test_parse_received_data),     cmocka_unit_test(test_parse_other_kinds),
+                cmocka_unit_test(test_parse_refuses),           cmocka_unit_test(test_parse_lengths),
+                cmocka_unit_test(test_format_round_trip),       cmocka_unit_test(test_format_refuses),
+                cmocka_unit_test(test_send_data_request_topic), cmocka_unit_test(test_subscription_filters),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,8 +12,8 @@
 
 typedef struct TestHost {
         SinkFrameDecoder dec;
-        size_t n;               /* frames decoded by the last collect */
-        int errors;             /* decoder errors in the last collect */
+        size_t n;   /* frames decoded by the last collect */
+        int errors; /* decoder errors in the last collect */
         size_t echoes;
         SinkEcho echo;
         uint8_t raw[HOST_MAX_FRAMES][SINK_FRAME_MAX]; /* copies, so the views stay valid */

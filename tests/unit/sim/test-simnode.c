@@ -38,8 +38,8 @@ static void node_setup(SimNode *n, uint8_t method, usec_t timeout, unsigned retr
 }
 
 /* A DATA built the backend's way (provdata_encode + prov_data_seal), independent of the node's code. */
-static size_t build_data(const SimNode *n, uint8_t sid, uint8_t key_index, uint16_t counter, const ProvParams *p,
-                         uint8_t *buf, size_t bufsz) {
+static size_t build_data(const SimNode *n, uint8_t sid, uint8_t key_index, uint16_t counter,
+                         const ProvParams *p, uint8_t *buf, size_t bufsz) {
         uint8_t cbor[PROV_PDU_MAX];
         ProvHeader h = { .type = 2, .session_id = sid };
         int len = provdata_encode(p, cbor, sizeof(cbor));
@@ -52,14 +52,16 @@ static size_t build_data(const SimNode *n, uint8_t sid, uint8_t key_index, uint1
                 memcpy(buf + PROV_DATA_HEADER_SIZE, cbor, (size_t)len);
                 return PROV_DATA_HEADER_SIZE + (size_t)len;
         }
-        int r = prov_data_seal(n->cfg.factory_key, n->iv, buf, cbor, (size_t)len, buf + PROV_DATA_HEADER_SIZE,
-                               bufsz - PROV_DATA_HEADER_SIZE);
+        int r = prov_data_seal(n->cfg.factory_key, n->iv, buf, cbor, (size_t)len,
+                               buf + PROV_DATA_HEADER_SIZE, bufsz - PROV_DATA_HEADER_SIZE);
         assert_true(r >= 0);
         return PROV_DATA_HEADER_SIZE + (size_t)len + PROV_MIC_SIZE;
 }
 
 static void params_basic(ProvParams *p) {
-        *p = (ProvParams){ .network_address = 0x1012EE, .channel = 2, .has_node_address = true, .node_address = 17 };
+        *p = (ProvParams){
+                .network_address = 0x1012EE, .channel = 2, .has_node_address = true, .node_address = 17
+        };
         for (size_t i = 0; i < 16; i++) {
                 p->enc_key[i] = (uint8_t)(0x10 - i);
                 p->auth_key[i] = (uint8_t)(i + 1);
@@ -244,7 +246,8 @@ static void test_reference_aux_packets(void **state) {
  * IV and on random IVs near word boundaries. */
 static void test_node_ctr_matches_backend(void **state) {
         static const uint8_t ivs[][16] = {
-                { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+                { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                  0xff },
                 { 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0 },
                 { 0xf0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0, 0, 0, 0, 0, 0, 0x80 },
                 { 0 },

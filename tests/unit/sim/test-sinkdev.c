@@ -20,8 +20,9 @@ static SinkDev *dev_default(void) {
 }
 
 static void queue_rx(SinkDev *d, uint32_t src, const char *text) {
-        assert_int_equal(sink_dev_queue_data_rx(d, 0, src, 246, 255, 0x05, 128, (const uint8_t *)text, strlen(text)),
-                         0);
+        assert_int_equal(
+                sink_dev_queue_data_rx(d, 0, src, 246, 255, 0x05, 128, (const uint8_t *)text, strlen(text)),
+                0);
 }
 
 /* ref-dualmcu.md §3.5 (5): the idle poll and its confirm, byte for byte. */
@@ -128,7 +129,8 @@ static void test_stop_reboots(void **state) {
         assert_true(sink_dev_is_off(d, 100 * MS));
         assert_int_equal(sink_dev_deadline(d), 510 * MS);
         assert_int_equal(host_request(&h, d, 100 * MS, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 0);
-        assert_int_equal(sink_dev_queue_data_rx(d, 100 * MS, 1, 246, 255, 0, 0, (const uint8_t *)"x", 1), -ENETDOWN);
+        assert_int_equal(sink_dev_queue_data_rx(d, 100 * MS, 1, 246, 255, 0, 0, (const uint8_t *)"x", 1),
+                         -ENETDOWN);
 
         /* back: queue lost, prot_seq 0, one STACK_STATE (autostart: running again) */
         sink_dev_tick(d, 510 * MS);
@@ -144,7 +146,9 @@ static void test_stop_reboots(void **state) {
 
         /* with autostart off it comes back stopped, and says so */
         SinkMsg w = { .type = SINK_MSG_MSAP_ATTR_WRITE_REQ,
-                      .attr_write = { .attr_id = SINK_MSAP_AUTOSTART, .value = (const uint8_t *)"\0", .value_len = 1 } };
+                      .attr_write = { .attr_id = SINK_MSAP_AUTOSTART,
+                                      .value = (const uint8_t *)"\0",
+                                      .value_len = 1 } };
         assert_int_equal(host_request(&h, d, 700 * MS, w), 1);
         assert_int_equal(h.msg[0].result, SINK_ATTR_OK);
         host_request(&h, d, 700 * MS, (SinkMsg){ .type = SINK_MSG_STACK_STOP_REQ });
@@ -184,13 +188,15 @@ static void test_attributes(void **state) {
         assert_int_equal(read_attr(&h, d, SINK_MSG_CSAP_ATTR_READ_REQ, SINK_CSAP_MTU, v, &n), SINK_ATTR_OK);
         assert_int_equal(n, 1);
         assert_int_equal(v[0], 102);
-        assert_int_equal(read_attr(&h, d, SINK_MSG_CSAP_ATTR_READ_REQ, SINK_CSAP_MESH_API_VERSION, v, &n), 0);
+        assert_int_equal(read_attr(&h, d, SINK_MSG_CSAP_ATTR_READ_REQ, SINK_CSAP_MESH_API_VERSION, v, &n),
+                         0);
         assert_int_equal(n, 2);
         assert_int_equal(unaligned_read_le16(v), 18);
         assert_int_equal(read_attr(&h, d, SINK_MSG_CSAP_ATTR_READ_REQ, SINK_CSAP_NETWORK_ADDRESS, v, &n), 0);
         assert_int_equal(n, 3);
         assert_int_equal(v[0] | v[1] << 8 | v[2] << 16, 0x1012EE);
-        assert_int_equal(read_attr(&h, d, SINK_MSG_CSAP_ATTR_READ_REQ, 99, NULL, NULL), SINK_ATTR_UNSUPPORTED);
+        assert_int_equal(read_attr(&h, d, SINK_MSG_CSAP_ATTR_READ_REQ, 99, NULL, NULL),
+                         SINK_ATTR_UNSUPPORTED);
         assert_int_equal(h.msg[0].attr_read_cnf.value_len, 0);
         /* keys: write-only; 4 while unset */
         assert_int_equal(read_attr(&h, d, SINK_MSG_CSAP_ATTR_READ_REQ, SINK_CSAP_CIPHER_KEY, NULL, NULL),
@@ -222,21 +228,25 @@ static void test_attributes(void **state) {
 
         uint8_t addr[4];
         unaligned_write_le32(addr, 0xC0DB0001);
-        assert_int_equal(write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NODE_ADDRESS, addr, 4), 0);
+        assert_int_equal(write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NODE_ADDRESS, addr, 4),
+                         0);
         assert_int_equal(read_attr(&h, d, SINK_MSG_CSAP_ATTR_READ_REQ, SINK_CSAP_NODE_ADDRESS, v, &n), 0);
         assert_int_equal(unaligned_read_le32(v), 0xC0DB0001);
         assert_int_equal(write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NODE_ROLE, "\0", 1),
                          SINK_ATTR_INVALID_VALUE);
         assert_int_equal(write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NODE_ROLE, "\x01", 1), 0);
-        assert_int_equal(write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NETWORK_CHANNEL, "\x29", 1),
-                         SINK_ATTR_INVALID_VALUE); /* 41 > channel limit 40 */
+        assert_int_equal(
+                write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NETWORK_CHANNEL, "\x29", 1),
+                SINK_ATTR_INVALID_VALUE); /* 41 > channel limit 40 */
         assert_int_equal(write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_MTU, "\x10", 1),
                          SINK_ATTR_UNSUPPORTED); /* read-only */
         assert_int_equal(write_attr(&h, d, SINK_MSG_MSAP_ATTR_WRITE_REQ, SINK_MSAP_AUTOSTART, "\x02", 1),
                          SINK_ATTR_INVALID_VALUE);
 
         /* start with option 1: autostart stored, running */
-        assert_int_equal(host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_STACK_START_REQ, .start_options = 1 }), 1);
+        assert_int_equal(
+                host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_STACK_START_REQ, .start_options = 1 }),
+                1);
         assert_int_equal(h.msg[0].result, 0);
         assert_true(sink_dev_stack_running(d));
         assert_int_equal(read_attr(&h, d, SINK_MSG_MSAP_ATTR_READ_REQ, SINK_MSAP_AUTOSTART, v, &n), 0);
@@ -258,12 +268,15 @@ static void test_start_reports_missing_settings(void **state) {
                                                   SINK_STACK_NO_NODE_ADDRESS | SINK_STACK_NO_CHANNEL);
         assert_int_equal(read_attr(&h, d, SINK_MSG_CSAP_ATTR_READ_REQ, SINK_CSAP_NODE_ADDRESS, NULL, NULL),
                          SINK_ATTR_INVALID_VALUE);
-        assert_int_equal(write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NETWORK_ADDRESS, "\xEE\x12\x10", 3),
+        assert_int_equal(write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NETWORK_ADDRESS,
+                                    "\xEE\x12\x10", 3),
                          0);
-        assert_int_equal(write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NETWORK_CHANNEL, "\x05", 1), 0);
+        assert_int_equal(
+                write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NETWORK_CHANNEL, "\x05", 1), 0);
         host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_STACK_START_REQ });
         assert_int_equal(h.msg[0].result, SINK_STACK_STOPPED | SINK_STACK_NO_NODE_ADDRESS);
-        assert_int_equal(write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NODE_ADDRESS, "\x01\0\0\0", 4), 0);
+        assert_int_equal(
+                write_attr(&h, d, SINK_MSG_CSAP_ATTR_WRITE_REQ, SINK_CSAP_NODE_ADDRESS, "\x01\0\0\0", 4), 0);
         host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_STACK_START_REQ });
         assert_int_equal(h.msg[0].result, 0);
         assert_true(sink_dev_stack_running(d));
@@ -355,8 +368,9 @@ static void test_data_tx(void **state) {
         assert_int_equal(h.msg[0].data_tx_cnf.result, SINK_TX_INDICATION_FULL);
 
         /* stack stopped: result 1 */
-        host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_MSAP_ATTR_WRITE_REQ,
-                                          .attr_write = { SINK_MSAP_AUTOSTART, (const uint8_t *)"\0", 1 } });
+        host_request(&h, d, 0,
+                     (SinkMsg){ .type = SINK_MSG_MSAP_ATTR_WRITE_REQ,
+                                .attr_write = { SINK_MSAP_AUTOSTART, (const uint8_t *)"\0", 1 } });
         host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_STACK_STOP_REQ });
         host_request(&h, d, 0, tx_tt(5, 0, apdu, 3));
         assert_int_equal(h.msg[0].data_tx_cnf.result, SINK_TX_STACK_STOPPED);
@@ -372,7 +386,8 @@ static void test_unknown_and_wrong_size_get_no_reply(void **state) {
         r = sink_frame_encode(SINK_TO_DEVICE, 0x7E, 1, NULL, 0, wire, sizeof(wire));
         sink_dev_input(d, 0, wire, (size_t)r);
         /* poll with a payload byte */
-        r = sink_frame_encode(SINK_TO_DEVICE, SINK_PRIM_POLL, 2, (const uint8_t *)"\0", 1, wire, sizeof(wire));
+        r = sink_frame_encode(SINK_TO_DEVICE, SINK_PRIM_POLL, 2, (const uint8_t *)"\0", 1, wire,
+                              sizeof(wire));
         sink_dev_input(d, 0, wire, (size_t)r);
         /* bad CRC, no echo in SDK 1.5 mode */
         r = sink_frame_encode(SINK_TO_DEVICE, SINK_PRIM_POLL, 3, NULL, 0, wire, sizeof(wire));
@@ -412,7 +427,8 @@ static void test_error_echo_mode(void **state) {
         assert_int_equal(h.echo.error, SINK_ECHO_BAD_SIZE);
 
         /* a wrong size for the primitive is caught above the UART layer: silence even here */
-        r = sink_frame_encode(SINK_TO_DEVICE, SINK_PRIM_POLL, 5, (const uint8_t *)"\0", 1, wire, sizeof(wire));
+        r = sink_frame_encode(SINK_TO_DEVICE, SINK_PRIM_POLL, 5, (const uint8_t *)"\0", 1, wire,
+                              sizeof(wire));
         sink_dev_input(d, 0, wire, (size_t)r);
         host_collect(&h, d);
         assert_int_equal(h.echoes, 0);

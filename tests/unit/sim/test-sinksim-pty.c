@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The simulator on a real pty, with the test as the host: a poll through the slave, a whole provisioning
- * exchange with three kinds of nodes, unplug/replug with the symlink re-pointed, and the baud gate. Every wait
- * is for a condition, with a deadline. */
+ * exchange with three kinds of nodes, unplug/replug with the symlink re-pointed, and the baud gate. Every
+ * wait is for a condition, with a deadline. */
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -99,7 +99,8 @@ static void test_poll_over_pty(void **state) {
         assert_int_equal(p.h.msg[0].frame_id, 0x42);
         assert_int_equal(p.h.msg[0].result, SINK_POLL_NOTHING);
 
-        host_write(&p, &(SinkMsg){ .type = SINK_MSG_CSAP_ATTR_READ_REQ, .frame_id = 0x43,
+        host_write(&p, &(SinkMsg){ .type = SINK_MSG_CSAP_ATTR_READ_REQ,
+                                   .frame_id = 0x43,
                                    .attr_id = SINK_CSAP_MESH_API_VERSION });
         assert_int_equal(pump(s, &p, 1), 1);
         assert_int_equal(p.h.msg[0].attr_read_cnf.result, SINK_ATTR_OK);
@@ -127,7 +128,9 @@ static void answer_start(SinkSim *s, PtyHost *p, const SinkDataRx *rx, const Pro
                 assert_true(r > 0);
                 len = (size_t)r;
         } else {
-                ProvParams prm = { .network_address = 0x1012EE, .channel = 2, .has_node_address = true,
+                ProvParams prm = { .network_address = 0x1012EE,
+                                   .channel = 2,
+                                   .has_node_address = true,
                                    .node_address = 0x77 };
                 uint8_t cbor[PROV_PDU_MAX], key[32];
                 memset(prm.enc_key, 0x11, sizeof(prm.enc_key));
@@ -141,7 +144,8 @@ static void answer_start(SinkSim *s, PtyHost *p, const SinkDataRx *rx, const Pro
                 ProvHeader h = start->hdr;
                 h.type = PROV_MSG_DATA;
                 assert_true(provmsg_build_data_prefix(&h, PROV_KEY_INDEX_FACTORY, 0x1234, pkt) >= 0);
-                assert_true(prov_data_seal(key, start->start.iv, pkt, cbor, (size_t)n, pkt + PROV_DATA_HEADER_SIZE,
+                assert_true(prov_data_seal(key, start->start.iv, pkt, cbor, (size_t)n,
+                                           pkt + PROV_DATA_HEADER_SIZE,
                                            sizeof(pkt) - PROV_DATA_HEADER_SIZE) >= 0);
                 len = PROV_DATA_HEADER_SIZE + (size_t)n + PROV_MIC_SIZE;
         }
@@ -200,8 +204,10 @@ static void test_provisioning_over_pty(void **state) {
                 rx.apdu = apdu;
 
                 /* answer the indication before acting on it, as the reference host does */
-                SinkMsg resp = { .type = SINK_MSG_RESPONSE, .primitive = ind.primitive | SINK_PRIM_REPLY_BIT,
-                                 .frame_id = ind.frame_id, .result = SINK_RESPONSE_STOP };
+                SinkMsg resp = { .type = SINK_MSG_RESPONSE,
+                                 .primitive = ind.primitive | SINK_PRIM_REPLY_BIT,
+                                 .frame_id = ind.frame_id,
+                                 .result = SINK_RESPONSE_STOP };
                 host_write(&p, &resp);
 
                 ProvMsg m;

@@ -20,12 +20,12 @@ static inline size_t unhex_spaced(const char *hex, uint8_t *buf, size_t bufsz) {
         return test_unhex(compact, buf, bufsz);
 }
 
-#define assert_bytes_equal_spaced(buf, len, hex)                                                             \
-        do {                                                                                                 \
-                uint8_t _exp[1024];                                                                          \
-                size_t _n = unhex_spaced((hex), _exp, sizeof(_exp));                                         \
-                assert_int_equal((len), _n);                                                                 \
-                assert_memory_equal((buf), _exp, _n);                                                        \
+#define assert_bytes_equal_spaced(buf, len, hex)                     \
+        do {                                                         \
+                uint8_t _exp[1024];                                  \
+                size_t _n = unhex_spaced((hex), _exp, sizeof(_exp)); \
+                assert_int_equal((len), _n);                         \
+                assert_memory_equal((buf), _exp, _n);                \
         } while (0)
 
 /* Feeds the whole wire string to a fresh decoder and expects exactly one frame, consuming all input. The

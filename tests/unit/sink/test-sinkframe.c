@@ -229,7 +229,8 @@ static void check_stream(const char *hex, const Outcome *expected, size_t n_expe
         }
 }
 
-#define FRAME(p, f) { .r = SINK_FEED_FRAME, .primitive = (p), .frame_id = (f) }
+#define FRAME(p, f) \
+        { .r = SINK_FEED_FRAME, .primitive = (p), .frame_id = (f) }
 
 static void test_garbage_before_first_end_dropped(void **state) {
         static const Outcome exp[] = { FRAME(0x84, 0x0E) };
@@ -415,7 +416,9 @@ static void test_last_error_reason(void **state) {
         /* length byte wrong but CRC right */
         uint8_t raw[] = { 0x84, 0x01, 0x02, 0x00 }, wire[16];
         uint16_t crc = sink_crc16(raw, sizeof(raw));
-        uint8_t framed[] = { 0xC0, 0x84, 0x01, 0x02, 0x00, (uint8_t)(crc & 0xFF), (uint8_t)(crc >> 8), 0xC0 };
+        uint8_t framed[] = {
+                0xC0, 0x84, 0x01, 0x02, 0x00, (uint8_t)(crc & 0xFF), (uint8_t)(crc >> 8), 0xC0
+        };
         memcpy(wire, framed, sizeof(framed));
         const uint8_t *p = wire;
         size_t n = sizeof(framed);

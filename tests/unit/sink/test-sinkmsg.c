@@ -61,9 +61,9 @@ static void test_vector_csap_write_node_address(void **state) {
                         .attr_write = { .attr_id = SINK_CSAP_NODE_ADDRESS, .value = addr, .value_len = 4 } };
         assert_wire(&req, "C0 C0 C0 0D 02 07 01 00 04 01 00 DB DD DB DC 3F 3F C0");
 
-        assert_int_equal(decode_wire(&d, SINK_TO_DEVICE, "C0 C0 C0 0D 02 07 01 00 04 01 00 DB DD DB DC 3F 3F C0",
-                                     &m),
-                         0);
+        assert_int_equal(
+                decode_wire(&d, SINK_TO_DEVICE, "C0 C0 C0 0D 02 07 01 00 04 01 00 DB DD DB DC 3F 3F C0", &m),
+                0);
         assert_int_equal(m.type, SINK_MSG_CSAP_ATTR_WRITE_REQ);
         assert_int_equal(m.frame_id, 2);
         assert_int_equal(m.attr_write.attr_id, 1);
@@ -215,7 +215,9 @@ static void test_vector_other_frames(void **state) {
         SinkMsg scnf = { .type = SINK_MSG_STACK_START_CNF, .frame_id = 0x0A, .result = 0 };
         assert_wire(&scnf, "C0 85 0A 01 00 4D 11 C0");
 
-        SinkMsg rd = { .type = SINK_MSG_MSAP_ATTR_READ_REQ, .frame_id = 0x0B, .attr_id = SINK_MSAP_STACK_STATUS };
+        SinkMsg rd = { .type = SINK_MSG_MSAP_ATTR_READ_REQ,
+                       .frame_id = 0x0B,
+                       .attr_id = SINK_MSAP_STACK_STATUS };
         assert_wire(&rd, "C0 C0 C0 0C 0B 02 01 00 69 D9 C0");
         assert_int_equal(decode_wire(&d, SINK_TO_HOST, "C0 8C 0B 05 00 01 00 01 00 A3 90 C0", &m), 0);
         assert_int_equal(m.type, SINK_MSG_MSAP_ATTR_READ_CNF);
@@ -249,16 +251,16 @@ static void test_exact_lengths(void **state) {
         /* poll request: no payload */
         assert_int_equal(decode_raw(SINK_TO_DEVICE, "04 00 01 00", &m), -EBADMSG);
         /* DATA_RX: APDU length must match what is left */
-        assert_int_equal(decode_raw(SINK_TO_HOST, "03 00 12 00 34 12 00 00 F6 01 00 00 00 FF 00 05 00 00 00 01 41",
-                                    &m),
+        assert_int_equal(decode_raw(SINK_TO_HOST,
+                                    "03 00 12 00 34 12 00 00 F6 01 00 00 00 FF 00 05 00 00 00 01 41", &m),
                          0);
         assert_int_equal(m.data_rx.apdu_len, 1);
-        assert_int_equal(decode_raw(SINK_TO_HOST, "03 00 12 00 34 12 00 00 F6 01 00 00 00 FF 00 05 00 00 00 02 41",
-                                    &m),
+        assert_int_equal(decode_raw(SINK_TO_HOST,
+                                    "03 00 12 00 34 12 00 00 F6 01 00 00 00 FF 00 05 00 00 00 02 41", &m),
                          -EBADMSG);
-        assert_int_equal(
-                decode_raw(SINK_TO_HOST, "03 00 13 00 34 12 00 00 F6 01 00 00 00 FF 00 05 00 00 00 01 41 42", &m),
-                -EBADMSG);
+        assert_int_equal(decode_raw(SINK_TO_HOST,
+                                    "03 00 13 00 34 12 00 00 F6 01 00 00 00 FF 00 05 00 00 00 01 41 42", &m),
+                         -EBADMSG);
         /* attribute read confirm on failure: length 0, 4-byte payload */
         assert_int_equal(decode_raw(SINK_TO_HOST, "8E 01 04 04 01 00 00", &m), 0);
         assert_int_equal(m.attr_read_cnf.result, SINK_ATTR_INVALID_VALUE);
@@ -350,8 +352,15 @@ static void test_round_trip_all_types(void **state) {
                 switch (t) {
                 case SINK_MSG_DATA_TX_REQ:
                 case SINK_MSG_DATA_TX_TT_REQ:
-                        m->data_tx = (SinkDataTx){ 0xFFFE, 255, 0xC0DB0001, 246, 1, 0x05,
-                                                   t == SINK_MSG_DATA_TX_TT_REQ ? 77 : 0, apdu, sizeof(apdu) };
+                        m->data_tx = (SinkDataTx){ 0xFFFE,
+                                                   255,
+                                                   0xC0DB0001,
+                                                   246,
+                                                   1,
+                                                   0x05,
+                                                   t == SINK_MSG_DATA_TX_TT_REQ ? 77 : 0,
+                                                   apdu,
+                                                   sizeof(apdu) };
                         break;
                 case SINK_MSG_DATA_RX_IND:
                         m->data_rx = (SinkDataRx){ 1, 0x11, 246, 0x22, 255, 0x0D, 999, apdu, sizeof(apdu) };
@@ -370,7 +379,8 @@ static void test_round_trip_all_types(void **state) {
                 case SINK_MSG_APP_CONFIG_WRITE_REQ:
                 case SINK_MSG_APP_CONFIG_READ_CNF:
                 case SINK_MSG_APP_CONFIG_RX_IND:
-                        m->app_config = (SinkAppConfig){ t == SINK_MSG_APP_CONFIG_WRITE_REQ ? 0 : 1, 9, 1800, cfg };
+                        m->app_config =
+                                (SinkAppConfig){ t == SINK_MSG_APP_CONFIG_WRITE_REQ ? 0 : 1, 9, 1800, cfg };
                         break;
                 case SINK_MSG_SCRATCHPAD_STATUS_CNF:
                         m->scratchpad = (SinkScratchpadStatus){ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 };
@@ -400,7 +410,7 @@ static void test_round_trip_all_types(void **state) {
                 uint8_t wire[SINK_SLIP_WIRE_MAX(SINK_FRAME_MAX)], raw1[SINK_FRAME_MAX], raw2[SINK_FRAME_MAX];
                 SinkMsgKind kind = sinkmsg_type_kind(t);
                 SinkDirection dir = kind == SINK_KIND_REQUEST || kind == SINK_KIND_RESPONSE ? SINK_TO_DEVICE
-                                                                                             : SINK_TO_HOST;
+                                                                                            : SINK_TO_HOST;
                 int n1 = sinkmsg_encode(&msgs[t], raw1, sizeof(raw1));
                 assert_true(n1 >= 3);
                 int w = sinkmsg_to_wire(&msgs[t], wire, sizeof(wire));
