@@ -148,6 +148,27 @@ static int address_write(Store *s, StoreStmtId id, const char *sql, int64_t netw
         return store_step(s, st);
 }
 
+/* The address row of a UID in a network's pool: 1 with the address and whether it is released, 0 if none. */
+static int address_of_uid(Store *s, int64_t network_id, const uint8_t *uid, size_t uid_len, uint32_t *ret,
+                          bool *ret_released) {
+        _cleanup_(stmt_resetp) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_stmt(s, STMT_ADDR_BY_UID, store_sql_address_by_uid, &st);
+        if (r < 0)
+                return r;
+        r = sqlite_errno(sqlite3_bind_int64(st, 1, network_id)
+                                 ?: sqlite3_bind_blob(st, 2, uid, (int)uid_len, SQLITE_STATIC));
+        if (r < 0)
+                return r;
+        r = store_step(s, st);
+        if (r <= 0)
+                return r;
+        *ret_released = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        r = column_u32(st, 0, ret);
+        return r < 0 ? r : 1;
+}
+
 static int address_allocate(Store *s, const char *network, const uint8_t *uid, size_t uid_len, usec_t now,
                             uint32_t *ret) {
         uint64_t a, c = 0, got, next;
@@ -164,26 +185,13 @@ static int address_allocate(Store *s, const char *network, const uint8_t *uid, s
 
         /* 1. The UID's own address. */
         {
-                _cleanup_(stmt_resetp) sqlite3_stmt *st = NULL;
                 uint32_t addr;
+                bool released;
 
-                r = store_stmt(s, STMT_ADDR_BY_UID, store_sql_address_by_uid, &st);
-                if (r < 0)
-                        return r;
-                r = sqlite_errno(sqlite3_bind_int64(st, 1, p.id)
-                                         ?: sqlite3_bind_blob(st, 2, uid, (int)uid_len, SQLITE_STATIC));
-                if (r < 0)
-                        return r;
-                r = store_step(s, st);
+                r = address_of_uid(s, p.id, uid, uid_len, &addr, &released);
                 if (r < 0)
                         return r;
                 if (r > 0) {
-                        bool released = sqlite3_column_type(st, 1) != SQLITE_NULL;
-
-                        r = column_u32(st, 0, &addr);
-                        if (r < 0)
-                                return r;
-                        stmt_resetp(&st);
                         if (released) {
                                 r = address_write(s, STMT_ADDR_REACTIVATE,
                                                   "UPDATE address_allocations SET released = NULL "
@@ -279,7 +287,7 @@ static int address_allocate(Store *s, const char *network, const uint8_t *uid, s
  * address, 0 if a write is needed (no row, released, or no pool), <0 on error. */
 static int address_current(Store *s, const char *network, const uint8_t *uid, size_t uid_len,
                            uint32_t *ret) {
-        _cleanup_(stmt_resetp) sqlite3_stmt *st = NULL;
+        bool released;
         Pool p;
         int r;
 
@@ -290,20 +298,8 @@ static int address_current(Store *s, const char *network, const uint8_t *uid, si
                 return r;
         if (!p.has_pool)
                 return 0;
-        r = store_stmt(s, STMT_ADDR_BY_UID, store_sql_address_by_uid, &st);
-        if (r < 0)
-                return r;
-        r = sqlite_errno(sqlite3_bind_int64(st, 1, p.id)
-                                 ?: sqlite3_bind_blob(st, 2, uid, (int)uid_len, SQLITE_STATIC));
-        if (r < 0)
-                return r;
-        r = store_step(s, st);
-        if (r <= 0)
-                return r;
-        if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-                return 0;
-        r = column_u32(st, 0, ret);
-        return r < 0 ? r : 1;
+        r = address_of_uid(s, p.id, uid, uid_len, ret, &released);
+        return r <= 0 ? r : !released;
 }
 
 int store_address_allocate(Store *s, const char *network, const uint8_t *uid, size_t uid_len, usec_t now,
