@@ -11,6 +11,7 @@
  */
 
 #include "macro.h"
+#include "mgmtapi.h"
 #include "store.h"
 
 typedef struct CtlBackend CtlBackend;
@@ -66,3 +67,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CtlBackend *, ctl_backend_free);
 /* A backend on an open store. With take_ownership the store is freed with the backend. Puts are stamped with
  * the real-time clock. */
 int ctl_backend_local_new(Store *s, bool take_ownership, CtlBackend **ret);
+/* Audit statistics of a local backend, counted by SQLite, in the management API's shape (so that local and
+ * remote `stats` print alike); no live counters. ret->routes is allocated: free() it. */
+int ctl_backend_local_stats(CtlBackend *b, usec_t since, usec_t until, MgmtStats *ret);

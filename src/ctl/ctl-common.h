@@ -132,9 +132,11 @@ int ctl_events(Ctl *c, int argc, char **argv);
 int ctl_stats(Ctl *c, int argc, char **argv);
 int ctl_import(Ctl *c, int argc, char **argv);
 int ctl_export(Ctl *c, int argc, char **argv);
-/* Remote mode only (ctl-status.c): the daemon's status, and `stats` with the daemon's statistics. */
+/* ctl-status.c: the daemon's status (remote mode only); `stats` fetched from the daemon (with its live
+ * counters), and printed for either mode. */
 int ctl_status(Ctl *c, int argc, char **argv);
 int ctl_stats_remote(Ctl *c, CtlBackend *b, usec_t since, usec_t until);
+int ctl_stats_print(Ctl *c, const MgmtStats *s);
 
 /* JSON objects shared by several commands */
 void json_network(JsonOut *j, const StoreNetwork *n);

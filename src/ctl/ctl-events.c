@@ -11,7 +11,6 @@
 
 #define EVENTS_DEFAULT_LIMIT 50u
 #define EVENTS_FOLLOW_BATCH  1000u
-#define STATS_RESULTS_MAX    64u
 
 static const char events_help[] =
         "Usage: meshprovctl events [OPTIONS]\n"
@@ -359,39 +358,6 @@ int ctl_events(Ctl *c, int argc, char **argv) {
 
 /* ---- stats ---- */
 
-typedef struct Stats {
-        uint64_t total;
-        uint64_t by_kind[_STORE_EVENT_KIND_MAX];
-        uint64_t by_reason[_PROV_NACK_MAX + 1]; /* last: unknown */
-        char results[STATS_RESULTS_MAX][32];
-        uint64_t by_result[STATS_RESULTS_MAX + 1]; /* last: other */
-        size_t n_results;
-} Stats;
-
-static int stats_cb(const StoreAuditEvent *e, void *userdata) {
-        Stats *s = userdata;
-        size_t i;
-
-        s->total++;
-        if (e->kind >= 0 && e->kind < _STORE_EVENT_KIND_MAX)
-                s->by_kind[e->kind]++;
-        if (e->nack_reason >= 0)
-                s->by_reason[e->nack_reason < _PROV_NACK_MAX ? e->nack_reason : _PROV_NACK_MAX]++;
-        for (i = 0; i < s->n_results; i++)
-                if (streq(s->results[i], e->result))
-                        break;
-        if (i == s->n_results) {
-                if (s->n_results >= STATS_RESULTS_MAX) {
-                        s->by_result[STATS_RESULTS_MAX]++;
-                        return 0;
-                }
-                snprintf(s->results[i], sizeof(s->results[i]), "%s", e->result);
-                s->n_results++;
-        }
-        s->by_result[i]++;
-        return 0;
-}
-
 int ctl_stats(Ctl *c, int argc, char **argv) {
         enum { ARG_SINCE = ARG_FIRST_COMMAND_OPTION, ARG_UNTIL };
         static const struct option options[] = {
@@ -401,8 +367,7 @@ int ctl_stats(Ctl *c, int argc, char **argv) {
                 {},
         };
         StoreAuditFilter f = { .kind = -1 };
-        uint64_t devices[_STORE_DEVICE_STATE_MAX] = {}, n_devices = 0;
-        _cleanup_free_ Stats *s = NULL;
+        MgmtStats s;
         CtlBackend *b;
         int opt, r;
 
@@ -432,92 +397,15 @@ int ctl_stats(Ctl *c, int argc, char **argv) {
         if (optind != argc)
                 return ctl_usage_error(c, "too many arguments");
 
-        s = new0(Stats, 1);
-        if (!s)
-                return ctl_error(c, -ENOMEM, "Failed to compute statistics");
         r = ctl_backend(c, CTL_READ, &b);
         if (r < 0)
                 return r;
-        if (ctl_backend_is_remote(b)) /* the daemon counts, and adds routes and its live counters */
+        if (ctl_backend_is_remote(b)) /* the daemon counts, and adds its live counters */
                 return ctl_stats_remote(c, b, f.since, f.until);
-        r = b->audit_query(b, &f, stats_cb, s);
+        r = ctl_backend_local_stats(b, f.since, f.until, &s);
         if (r < 0)
-                return ctl_error(c, r, "Failed to read the audit log");
-        for (StoreDeviceState st = 0; st < _STORE_DEVICE_STATE_MAX; st++) {
-                StoreDeviceFilter df = { .state = st };
-                r = b->device_count(b, &df, &devices[st]);
-                if (r < 0)
-                        return ctl_error(c, r, "Failed to count devices");
-                n_devices += devices[st];
-        }
-
-        if (c->json) {
-                JsonOut j;
-                json_begin(c, &j);
-                json_begin_object(&j);
-                json_kv_timestamp(&j, "since", f.since);
-                json_kv_timestamp(&j, "until", f.until);
-                json_key(&j, "events");
-                json_begin_object(&j);
-                json_kv_uint(&j, "total", s->total);
-                json_key(&j, "by_kind");
-                json_begin_object(&j);
-                for (StoreEventKind k = 0; k < _STORE_EVENT_KIND_MAX; k++)
-                        json_kv_uint(&j, store_event_kind_to_string(k), s->by_kind[k]);
-                json_end_object(&j);
-                json_key(&j, "by_result");
-                json_begin_object(&j);
-                for (size_t i = 0; i < s->n_results; i++)
-                        json_kv_uint(&j, s->results[i], s->by_result[i]);
-                if (s->by_result[STATS_RESULTS_MAX] > 0)
-                        json_kv_uint(&j, "(other)", s->by_result[STATS_RESULTS_MAX]);
-                json_end_object(&j);
-                json_key(&j, "by_nack_reason");
-                json_begin_object(&j);
-                for (int k = 0; k < _PROV_NACK_MAX; k++)
-                        json_kv_uint(&j, prov_nack_reason_to_string(k) ?: "?", s->by_reason[k]);
-                if (s->by_reason[_PROV_NACK_MAX] > 0)
-                        json_kv_uint(&j, "unknown", s->by_reason[_PROV_NACK_MAX]);
-                json_end_object(&j);
-                json_end_object(&j);
-                json_key(&j, "devices");
-                json_begin_object(&j);
-                json_kv_uint(&j, "total", n_devices);
-                json_key(&j, "by_state");
-                json_begin_object(&j);
-                for (StoreDeviceState st = 0; st < _STORE_DEVICE_STATE_MAX; st++)
-                        json_kv_uint(&j, store_device_state_to_string(st), devices[st]);
-                json_end_object(&j);
-                json_end_object(&j);
-                json_end_object(&j);
-                return json_finish(c, &j);
-        }
-
-        _cleanup_(table_freep) Table *t = table_new("WHAT", "VALUE", "COUNT", NULL);
-        if (!t)
-                return ctl_error(c, -ENOMEM, "Failed to compute statistics");
-        r = 0;
-        r |= table_add_cell(t, "events") | table_add_cell(t, "total") |
-             table_add_cellf(t, "%" PRIu64, s->total);
-        for (StoreEventKind k = 0; k < _STORE_EVENT_KIND_MAX; k++)
-                r |= table_add_cell(t, "kind") | table_add_cell(t, store_event_kind_to_string(k)) |
-                     table_add_cellf(t, "%" PRIu64, s->by_kind[k]);
-        for (size_t i = 0; i < s->n_results; i++)
-                r |= table_add_cell(t, "result") | table_add_cell(t, s->results[i]) |
-                     table_add_cellf(t, "%" PRIu64, s->by_result[i]);
-        if (s->by_result[STATS_RESULTS_MAX] > 0)
-                r |= table_add_cell(t, "result") | table_add_cell(t, "(other)") |
-                     table_add_cellf(t, "%" PRIu64, s->by_result[STATS_RESULTS_MAX]);
-        for (int k = 0; k < _PROV_NACK_MAX; k++)
-                r |= table_add_cell(t, "nack reason") |
-                     table_add_cell(t, prov_nack_reason_to_string(k) ?: "?") |
-                     table_add_cellf(t, "%" PRIu64, s->by_reason[k]);
-        r |= table_add_cell(t, "devices") | table_add_cell(t, "total") |
-             table_add_cellf(t, "%" PRIu64, n_devices);
-        for (StoreDeviceState st = 0; st < _STORE_DEVICE_STATE_MAX; st++)
-                r |= table_add_cell(t, "devices") | table_add_cell(t, store_device_state_to_string(st)) |
-                     table_add_cellf(t, "%" PRIu64, devices[st]);
-        if (r < 0)
-                return ctl_error(c, -ENOMEM, "Failed to compute statistics");
-        return table_print(t, stdout) < 0 ? ctl_error(c, -EIO, "Failed to write output") : 0;
+                return ctl_error(c, r, "Failed to compute statistics");
+        r = ctl_stats_print(c, &s);
+        free(s.routes);
+        return r;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Remote mode only: `meshprovctl --mqtt ... status`, and `stats` answered by the daemon (the audit counts as
+/* Remote mode: `meshprovctl --mqtt ... status`, and `stats` answered by the daemon (the audit counts as
  * in local mode, plus per gateway and sink and the daemon's live counters). */
 #include <inttypes.h>
 
@@ -158,13 +158,16 @@ static const char *const state_names[] = { "new", "sent", "provisioned" };
 
 int ctl_stats_remote(Ctl *c, CtlBackend *b, usec_t since, usec_t until) {
         _cleanup_(mgmt_response_freep) MgmtResponse *resp = NULL;
-        const MgmtStats *s;
         int r;
 
         r = ctl_backend_remote_stats(b, since, until, &resp);
         if (r < 0)
                 return ctl_error(c, r, "Failed to read statistics");
-        s = &resp->stats;
+        return ctl_stats_print(c, &resp->stats);
+}
+
+int ctl_stats_print(Ctl *c, const MgmtStats *s) {
+        int r;
 
         if (c->json) {
                 JsonOut j;

@@ -250,6 +250,11 @@ check(st["events"]["by_result"] == {"ok": 3, "not_authorized": 1, "method_not_su
 check(st["events"]["by_nack_reason"]["not_authorized"] == 1 and
       st["events"]["by_nack_reason"]["method_not_supported"] == 1, "stats by nack reason")
 check(st["devices"]["total"] == 4 and st["devices"]["by_state"]["new"] == 4, "stats devices")
+gw1 = [r for r in st["events"]["by_route"] if r["gateway"] == "gw1" and r["sink"] == "sink0"]
+check(len(gw1) == 1 and gw1[0]["starts"] == 1 and gw1[0]["data"] == 1 and gw1[0]["events"] == 2,
+      f"stats per route {st['events']['by_route']}")
+check(st["live"] is None and not st["events"]["routes_truncated"], "no live counters without a daemon")
+check(run_json("stats", "--since", "2000-01-01", "--until", "2000-01-02")["events"]["total"] == 0, "stats range")
 
 # --follow: the new event shows up; wait for it with a deadline, then interrupt
 p = subprocess.Popen([CTL, "--db", DB, "--json", "events", "--follow", "--limit", "1"], stdout=subprocess.PIPE,
