@@ -34,6 +34,5 @@ COPY --from=build /install/ /
 USER meshprov
 WORKDIR /var/lib/meshprov
 VOLUME ["/var/lib/meshprov"]
-ENV MESHPROV_DB=/var/lib/meshprov/meshprov.db
 ENTRYPOINT ["/usr/bin/meshprovd"]
 CMD ["--config", "/etc/meshprovd/meshprovd.conf"]

@@ -19,7 +19,7 @@
  * Fields are written in ascending field-number order and optional fields only when their has_ flag is set,
  * which reproduces the encodings of the reference implementations byte for byte (ref §6). */
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 
 /* Provisioning endpoint pairs of uplink packets (ref §4): 2.4 GHz and Sub-GHz, and 5G Mesh. */

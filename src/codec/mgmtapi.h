@@ -22,7 +22,7 @@
  * Keys travel only towards the daemon (with *_update SET). Answers never carry them: encoders of answers
  * write fingerprints and ignore key bytes. */
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 #include "provdata.h"
 #include "time-util.h"

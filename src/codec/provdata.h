@@ -22,7 +22,7 @@
  * key rules (not all 0x00/0xFF) are left to prov_params_validate(); text items are not checked for UTF-8
  * (the node does not either). Pure: no I/O, no clock, no logging. */
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 
 typedef enum ProvProfile {

@@ -7,7 +7,7 @@
  * through the bounded Cursor, reject unknown types and methods, and check exact (ACK, NACK) or bounded
  * (START, DATA) lengths. Parsed byte fields are views into the caller's buffer. */
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 
 typedef enum ProvMsgType {

@@ -10,7 +10,7 @@
  *
  * Pure: no I/O, no clock, no logging. Received bytes are only read through the Cursor. */
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 
 #define SINK_SLIP_END     0xC0u

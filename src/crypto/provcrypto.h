@@ -9,7 +9,7 @@
  * number modulo 2^128 (OpenSSL's aes-128-ctr counts big-endian and is NOT used: the key stream is built from
  * AES-128-ECB). */
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 
 /* One AES-128 block encryption (for the simulator's independent node-side implementation). */

@@ -4,7 +4,7 @@
 #include <yaml.h>
 
 #include "cursor.h"
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "yaml-tree.h"
 
 #define TAG_PREFIX "tag:yaml.org,2002:"

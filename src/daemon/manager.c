@@ -10,7 +10,7 @@
 #include "event-util.h"
 #include "fileio.h"
 #include "hex.h"
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "log.h"
 #include "manager.h"
 #include "masterkey.h"

@@ -30,7 +30,7 @@
  *   traffic. When it is full the oldest finished session is reused, then the oldest waiting one.
  * - Records never carry key material. */
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 #include "provdata.h"
 #include "provmsg.h"

@@ -20,7 +20,7 @@
 
 #include <stdio.h>
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 #include "time-util.h"
 

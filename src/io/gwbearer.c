@@ -4,7 +4,7 @@
 #include "fileio.h"
 #include "gwapi.h"
 #include "gwbearer.h"
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "string-util.h"

@@ -36,7 +36,7 @@
 
 #include <systemd/sd-event.h>
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 #include "time-util.h"
 

@@ -15,7 +15,7 @@
  *   next lookup, with no cache to invalidate.
  * - Times are microseconds since the epoch (CLOCK_REALTIME), passed in by the caller. */
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 #include "provdata.h"
 #include "time-util.h"

@@ -10,7 +10,7 @@
  * held as four uint32 words and word-wise carries (as the SDK does), the MIC checked with aes128_cmac(). It
  * does not reuse prov_ctr_xor() or prov_data_open(), so a bug there cannot hide itself. */
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "macro.h"
 #include "provdata.h"
 #include "simrand.h"

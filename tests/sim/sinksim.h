@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "limits.h"
+#include "meshprov-limits.h"
 #include "nodes.h"
 #include "sinkdev.h"
 

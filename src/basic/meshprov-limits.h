@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* This file shadows the C library's <limits.h> for everything on our include path; pull that in too. */
-#include_next <limits.h>
+#include <limits.h>
 
 /* Every cap on something a peer or a user controls lives here. */
 
