@@ -159,6 +159,12 @@ int ctl_backend(Ctl *c, CtlAccess access, CtlBackend **ret) {
         o.master_key = master_key;
         o.read_only = access == CTL_READ;
         r = store_open(!exists && access == CTL_DRY_RUN ? ":memory:" : c->db_path, &o, &s);
+        if (r == -EKEYREJECTED)
+                return log_error_errno(
+                        r,
+                        "The master key does not match database '%s': its secrets were written "
+                        "with another key (check --key-file or the key next to the database).",
+                        esc);
         if (r < 0)
                 return log_error_errno(r, "Failed to open database '%s': %m", esc);
 

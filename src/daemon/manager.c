@@ -2,7 +2,9 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -633,21 +635,45 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 
 /* ---- lifecycle ---- */
 
+/* The database's directory, when it does not exist yet (a first start on defaults outside systemd's
+ * StateDirectory=): one level, private. */
+static int make_database_dir(const char *db) {
+        _cleanup_free_ char *dir = strdup(db);
+        char *slash;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = '\0';
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
 static int manager_open_store(Manager *m) {
         const Config *c = m->config;
         _cleanup_free_ char *key_path = NULL;
         MasterKeySource src;
+        bool exists;
         int r;
 
-        r = master_key_load(c->store.master_key_file, c->store.database, MASTER_KEY_CREATE, m->master_key,
-                            &key_path, &src);
+        /* A new master key only for a new database: for an existing one a fresh key could not read its
+         * secrets (the store refuses a key that does not match). */
+        exists = access(c->store.database, F_OK) >= 0;
+        if (!exists) {
+                r = make_database_dir(c->store.database);
+                if (r < 0)
+                        return log_error_errno(r,
+                                               "Cannot create the directory of database '%s': %m. Set "
+                                               "[Store] Database= or MESHPROV_DB to a writable place.",
+                                               c->store.database);
+        }
+        r = master_key_load(c->store.master_key_file, c->store.database, exists ? 0 : MASTER_KEY_CREATE,
+                            m->master_key, &key_path, &src);
         if (r < 0)
                 return log_error_errno(r, "Failed to load the master key for '%s': %m", c->store.database);
-        if (r > 0)
-                log_notice(
-                        "Created a new master key in '%s'. Back it up: without it the keys in the database "
-                        "cannot be read.",
-                        key_path);
 
         StoreOptions so = {
                 .master_key = m->master_key,
@@ -659,6 +685,12 @@ static int manager_open_store(Manager *m) {
                 return log_error_errno(
                         r, "Database '%s' was written by a newer meshprov; refusing to touch it.",
                         c->store.database);
+        if (r == -EKEYREJECTED)
+                return log_error_errno(r,
+                                       "The master key (from %s) does not match database '%s': its secrets "
+                                       "were written with another key. Check MasterKeyFile= or the "
+                                       "meshprov-master-key credential.",
+                                       master_key_source_to_string(src), c->store.database);
         if (r < 0)
                 return log_error_errno(r, "Failed to open database '%s': %m", c->store.database);
         log_info("Database '%s' (schema %d), master key from %s.", c->store.database,

@@ -497,9 +497,66 @@ static int store_configure(Store *s, const StoreOptions *opts) {
         return store_exec(s, "PRAGMA foreign_keys = ON");
 }
 
+#define MASTER_KEY_CHECK_AAD "meshprov:master-key-check"
+
+/* Reads one wrapped value with its own statement; 1 if it unwrapped, 0 if there is no row, -EKEYREJECTED if
+ * it did not unwrap (another master key). */
+static int master_key_try(Store *s, const char *sql, bool network_aad) {
+        _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
+        uint8_t plain[32];
+        char aad[STORE_AAD_MAX];
+        int r;
+
+        r = store_prepare(s, sql, &st);
+        if (r < 0)
+                return r;
+        r = store_step(s, st);
+        if (r <= 0)
+                return r;
+        if (network_aad)
+                store_aad_network((const char *)sqlite3_column_text(st, 1) ?: "", aad);
+        else
+                snprintf(aad, sizeof(aad), "%s", MASTER_KEY_CHECK_AAD);
+        r = store_unwrap(s, aad, st, 0, plain, sizeof(plain));
+        explicit_bzero_safe(plain, sizeof(plain));
+        if (r == -ENOMEM)
+                return r;
+        return r < 0 ? -EKEYREJECTED : 1;
+}
+
+/* Refuses a master key that does not match the database. The check value is written on the first open
+ * with a key; a database that already holds network keys without a check value (written before 0002) is
+ * checked against one of them first. */
+static int store_check_master_key(Store *s) {
+        uint8_t zero[32] = {}, blob[STORE_WRAPPED_MAX];
+        _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
+        int r, n;
+
+        r = master_key_try(s, "SELECT value FROM store_meta WHERE name = 'master_key_check'", false);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = master_key_try(s, "SELECT keys, name FROM networks ORDER BY id LIMIT 1", true);
+        if (r < 0)
+                return r;
+        if (s->read_only)
+                return 0;
+        n = store_wrap(s, MASTER_KEY_CHECK_AAD, zero, sizeof(zero), blob);
+        if (n < 0)
+                return n;
+        r = store_prepare(
+                s, "INSERT OR IGNORE INTO store_meta (name, value) VALUES ('master_key_check', ?1)", &st);
+        if (r < 0)
+                return r;
+        r = sqlite_errno(sqlite3_bind_blob(st, 1, blob, n, SQLITE_STATIC));
+        if (r < 0)
+                return r;
+        r = store_step(s, st);
+        return r < 0 ? r : 0;
+}
+
 int store_open(const char *path, const StoreOptions *opts, Store **ret) {
         _cleanup_(store_freep) Store *s = NULL;
-        int flags, r;
+        int flags, n, r;
 
         assert(path);
         assert(opts);
@@ -530,9 +587,14 @@ int store_open(const char *path, const StoreOptions *opts, Store **ret) {
         r = store_migrate(s);
         if (r < 0)
                 return r;
+        n = r;
+
+        r = store_check_master_key(s);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(s);
-        return r;
+        return n;
 }
 
 Store *store_free(Store *s) {

@@ -38,7 +38,8 @@ typedef struct StoreOptions {
 /* Opens (creating if needed) and migrates. Returns the number of migrations applied (0 for an up-to-date
  * file); -EPROTONOSUPPORT for a database written by a newer meshprov (user_version above what this binary
  * knows: it is not touched), -EBADMSG for a file that is not a database, -EROFS when read_only and it needs
- * migrating, -ENOENT/-EACCES when it cannot be opened. */
+ * migrating, -ENOENT/-EACCES when it cannot be opened, -EKEYREJECTED when the master key is not the one the
+ * database's secrets were written with (checked against a value stored on the first open with a key). */
 int store_open(const char *path, const StoreOptions *opts, Store **ret);
 Store *store_free(Store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);

@@ -87,33 +87,49 @@ static void test_wrong_master_key_loses_nothing(void **state) {
         StoreVendor gv;
         StoreDevice d = device_base(0x42, "net"), gd;
         StoreIdentity id;
+        StoreOptions ro = { .read_only = true };
         Store *w = NULL;
 
         put_everything(f);
         memcpy(wrong, f->master, sizeof(wrong));
         wrong[5] ^= 0x01;
-        assert_int_equal(fixture_open(f, wrong, &w), 0);
 
-        assert_int_equal(store_network_get(w, "net", &gn), -EBADMSG);
-        assert_int_equal(store_vendor_get(w, "acme", &gv), -EBADMSG);
-        assert_int_equal(store_device_get(w, d.uid, d.uid_len, &gd), -EBADMSG);
-        assert_int_equal(store_resolve(w, d.uid, d.uid_len, &id), -EBADMSG);
-        assert_int_equal(store_device_count(w, NULL, &(uint64_t){ 0 }), 0); /* counting needs no key */
-        /* an update that keeps the keys works without being able to read them ... */
-        n.keys_update = STORE_KEY_KEEP;
-        n.channel = 11;
-        assert_int_equal(store_network_put(w, &n, STORE_PUT_UPDATE, T0 + 1, NULL), 0);
+        /* another key is refused at once, read-write and read-only, and nothing is written */
+        assert_int_equal(fixture_open(f, wrong, &w), -EKEYREJECTED);
+        assert_null(w);
+        ro.master_key = wrong;
+        assert_int_equal(store_open(f->path, &ro, &w), -EKEYREJECTED);
+
+        /* a database from before the check value (0002) is checked against its network keys, and gets
+         * the check value with the right key */
+        assert_int_equal(store_test_exec(f->s, "DELETE FROM store_meta"), 0);
+        assert_int_equal(fixture_open(f, wrong, &w), -EKEYREJECTED);
+        assert_int_equal(fixture_open(f, NULL, &w), 0);
         store_free(w);
+        w = NULL;
+        assert_int_equal(fixture_open(f, wrong, &w), -EKEYREJECTED); /* the check value is back */
 
         /* ... and with the right key everything is still there */
         assert_int_equal(store_network_get(f->s, "net", &gn), 0);
-        assert_int_equal(gn.channel, 11);
-        n = network_base("net");
         assert_memory_equal(gn.enc_key, n.enc_key, PROV_KEY_SIZE);
         assert_int_equal(store_vendor_get(f->s, "acme", &gv), 0);
         assert_int_equal(store_device_get(f->s, d.uid, d.uid_len, &gd), 0);
         assert_memory_equal(gd.factory_key, d.factory_key, sizeof(d.factory_key));
         assert_int_equal(store_resolve(f->s, d.uid, d.uid_len, &id), 0);
+}
+
+/* A new database takes the key it is first opened with, and keeps to it. */
+static void test_new_database_remembers_its_key(void **state) {
+        Fixture *f = *state;
+        uint8_t other[KEYWRAP_MASTER_KEY_SIZE];
+        Store *w = NULL;
+
+        memcpy(other, f->master, sizeof(other));
+        other[0] ^= 0x80;
+        /* no secret yet, but the first open wrote the check value */
+        assert_int_equal(fixture_open(f, other, &w), -EKEYREJECTED);
+        assert_int_equal(fixture_open(f, NULL, &w), 0);
+        store_free(w);
 }
 
 static int count_cb(const StoreDevice *d, void *userdata) {
@@ -390,6 +406,7 @@ int main(void) {
                 FIXTURE_TEST(test_keys_round_trip),
                 FIXTURE_TEST(test_no_key_in_plain_text_on_disk),
                 FIXTURE_TEST(test_wrong_master_key_loses_nothing),
+                FIXTURE_TEST(test_new_database_remembers_its_key),
                 FIXTURE_TEST(test_key_blob_is_bound_to_its_row),
                 FIXTURE_TEST(test_damaged_rows_are_ebadmsg),
                 FIXTURE_TEST(test_device_list_filters_and_paging),
