@@ -525,6 +525,9 @@ class SinkSim:
                 self.proc.wait()
 
     def summary(self):
+        if not os.path.exists(self.json):
+            raise AssertionError(f"meshprov-sinksim {self.name} wrote no summary (exit status "
+                                 f"{self.proc.poll()}):\n{self.read_log()[-3000:]}")
         with open(self.json) as f:
             return json.load(f)
 
