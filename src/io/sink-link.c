@@ -919,11 +919,21 @@ static void on_data_rx(SinkLink *l, const SinkDataRx *rx) {
                 l->cb.on_uplink(l, &up, l->userdata);
 }
 
+/* Whether f is the last indication again (same primitive, frame id and bytes): its response was lost, so the
+ * device kept it and sent it again. The record lives until the port is reopened, a poll answers "nothing
+ * pending" (the device holds no indication, so the next one is new), or a STACK_STATE comes: after a reboot
+ * the device's frame ids start again at 0 and its first indication is a STACK_STATE (ref-dualmcu.md §7.2),
+ * so a STACK_STATE is never taken for a duplicate. Acting on a re-sent one only reads the settings again;
+ * taking a second reboot for a duplicate would miss it. */
 static bool indication_seen(SinkLink *l, const SinkFrame *f) {
         /* byte 0 (more queued?) may differ between sends of the same indication */
         const uint8_t *body = f->payload_len > 0 ? f->payload + 1 : f->payload;
         size_t n = f->payload_len > 0 ? f->payload_len - 1 : 0;
 
+        if (f->primitive == SINK_PRIM_STACK_STATE_IND) {
+                l->last_ind_valid = false;
+                return false;
+        }
         if (l->last_ind_valid && l->last_ind_primitive == f->primitive &&
             l->last_ind_frame_id == f->frame_id && l->last_ind_len == n && memcmp(l->last_ind, body, n) == 0)
                 return true;
@@ -1137,8 +1147,10 @@ static void on_timeout(SinkLink *l, usec_t t) {
         if (!broken) {
                 l->stats.timeouts++;
                 l->silent++;
-                /* silence may be a reboot, after which indication frame ids start again at 0 */
-                l->last_ind_valid = false;
+                /* The record of the last indication is kept: silence is also what follows a response that
+                 * was lost on its way (older firmware has no error echo, ref-dualmcu.md §4.2.5), and then
+                 * the next poll brings the same indication again. A reboot needs no reset here: the first
+                 * indication after one is always a STACK_STATE, which resets the record itself. */
         }
         log_debug("Sink %s: %s waiting for %s %02x #%u (attempt %u, %u silent in a row).", l->name,
                   broken ? "broken frame" : "timeout",

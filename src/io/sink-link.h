@@ -18,8 +18,10 @@
  * poll_interval, at once again while indications are pending. Idempotent requests (polls, attribute reads)
  * are re-sent on timeout with a new frame id; an SDK16 CRC-error echo re-sends the same bytes, a DATA_TX
  * only if the echo's length says it was ours. A re-sent indication (same frame id and bytes, its response
- * lost) is answered again but dispatched once. A STACK_STATE indication means the sink rebooted: its
- * settings are read again and what was waiting for a TX indication is sent again.
+ * lost) is answered again but dispatched once, also when the device went silent after the lost response and
+ * the wait for it timed out. A STACK_STATE indication means the sink rebooted: its settings are read again
+ * and what was waiting for a TX indication is sent again (a re-sent STACK_STATE cannot be told from a second
+ * reboot, so it is acted on each time).
  *
  * Uplinks. DATA_RX on the provisioning endpoint pairs (246 -> 255, 160 -> 39) goes to on_uplink; other
  * indications are counted and answered only.

@@ -793,6 +793,50 @@ static void test_duplicate_indication_dispatched_once(void **state) {
         world_done(&w);
 }
 
+static int queue_uplink_payload(World *w, uint32_t src, uint8_t tag) {
+        uint8_t pdu[sizeof(start_pdu)];
+
+        memcpy(pdu, start_pdu, sizeof(pdu));
+        pdu[sizeof(pdu) - 1] = tag;
+        return sink_dev_queue_data_rx(w->f.dev, now(CLOCK_MONOTONIC), src, 246, 255, sink_qos_hop_make(1, 3),
+                                      128, pdu, sizeof(pdu));
+}
+
+/* "Send the next one" is lost on its way: the device keeps the indication and says nothing more (no error
+ * echo on older firmware), the host times out, polls again and gets the same frame id and bytes. It must
+ * not act on it twice. */
+static void test_duplicate_after_lost_next_response(void **state) {
+        World w;
+        const SinkLinkStats *st;
+
+        world_init(&w);
+        world_start(&w);
+        assert_true(WAIT_FOR(w.e, DEADLINE, link_up(&w.h)));
+        st = sink_link_get_stats(w.h.link);
+        w.f.drop_responses = 1;
+        assert_int_equal(queue_uplink_payload(&w, 0x2002, 1), 0);
+        assert_int_equal(queue_uplink_payload(&w, 0x2003, 2), 0);
+        assert_int_equal(queue_uplink_payload(&w, 0x2004, 3), 0);
+        assert_true(WAIT_FOR(w.e, DEADLINE, sink_dev_queued(w.f.dev) == 0 && w.h.uplinks >= 3));
+        assert_true(WAIT_FOR(w.e, 200 * USEC_PER_MSEC, false) == false); /* nothing more comes */
+        assert_int_equal(w.h.uplinks, 3);
+        assert_int_equal(w.h.last_up.source_address, 0x2004);
+        assert_int_equal(st->duplicates, 1);
+        assert_true(st->timeouts >= 1); /* the device was silent after the lost response */
+        assert_int_equal(st->link_downs, 0);
+        assert_int_equal(sink_dev_stats(w.f.dev)->indications_popped, 3);
+        assert_int_equal(sink_dev_prot_seq(w.f.dev), 3);
+
+        /* a reboot: the STACK_STATE is acted on, and the same bytes with a frame id seen before are new */
+        sink_dev_reboot(w.f.dev, now(CLOCK_MONOTONIC));
+        assert_true(
+                WAIT_FOR(w.e, DEADLINE, st->reboots == 1 && link_up(&w.h) && sink_dev_queued(w.f.dev) == 0));
+        assert_int_equal(queue_uplink_payload(&w, 0x2002, 1), 0);
+        assert_true(WAIT_FOR(w.e, DEADLINE, w.h.uplinks == 4));
+        assert_int_equal(st->duplicates, 1);
+        world_done(&w);
+}
+
 static void test_reboot_rereads_and_resends(void **state) {
         World w;
         static const uint8_t data[] = { 0x04, 0x01, 0x00, 0x20, 0x00, 0x07, 0x00 };
@@ -1001,6 +1045,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_discarded_and_stale_echo, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_queue_bounds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_duplicate_indication_dispatched_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_duplicate_after_lost_next_response, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reboot_rereads_and_resends, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hangup_and_replug, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_garbage_and_bad_crc, setup, teardown),
