@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from meshprov_e2e import Daemon, SinkSim, cleanup, wait_for, workdir
+from meshprov_e2e import ApiClient, Broker, Daemon, SinkSim, cleanup, wait_for, workdir
 
 MIX_ALL = "whitelisted=70,unknown=12,wrong-method=12,wrong-key=8,disabled=8,unsecured=10"
 MIX_FAULTS = "whitelisted=80,unknown=10,wrong-method=10"
@@ -32,11 +32,18 @@ EXPECTED = {
 
 
 class Scenario:
-    def __init__(self, name, sims, sink_conf=None):
+    def __init__(self, name, sims, sink_conf=None, api=False):
         self.dir = workdir(f"gw-{name}")
         self.sims = [SinkSim(self.dir, **kw) for kw in sims]
         conf = "".join(s.conf(**(sink_conf or {})) for s in self.sims)
-        self.daemon = Daemon(self.dir, extra_conf=conf)
+        # with api=True: a broker and the management API, whose status has the engine's counters and the
+        # state of each sink
+        self.broker = Broker(self.dir).start() if api else None
+        self.instance = f"gw-{name}"
+        if api:
+            conf += f"[Api]\nEnabled=yes\nInstanceId={self.instance}\nStatusIntervalSec=1s\n"
+        self.daemon = Daemon(self.dir, broker_port=self.broker.port if api else None, extra_conf=conf)
+        self.api = None
 
     def start(self):
         for s in self.sims:
@@ -46,7 +53,15 @@ class Scenario:
         self.daemon.start(wait_ready=False)
         wait_for(lambda: self.daemon.alive() and all(self.up_count(s) >= 1 for s in self.sims), 20,
                  "every sink to come up")
+        if self.broker:
+            self.api = ApiClient(self.broker.port, self.instance)
         return self
+
+    def status(self, cond=lambda st: True, what="a status"):
+        """The first management API status from now on for which cond(status) holds."""
+        seen = len(self.api.status)
+        return wait_for(lambda: next((st for _, st in self.api.status[seen:] if st.online and cond(st)), None),
+                        15, what)
 
     def up_count(self, sim):
         return len(re.findall(rf"Sink {sim.name} up at \d+ bit/s", self.daemon.read_log()))
@@ -61,7 +76,11 @@ class Scenario:
     def close(self):
         for s in self.sims:
             s.stop()
+        if self.api:
+            self.api.close()
         rc = self.daemon.stop() if self.daemon.proc else 0
+        if self.broker:
+            self.broker.stop()
         cleanup(self.dir)
         assert rc == 0, "meshprovd did not exit cleanly on SIGTERM"
 
@@ -209,13 +228,19 @@ def test_sink_reboots(scenario):
 
 
 def test_duplicated_indications(scenario):
-    """Responses 'lost' in the sink: the same indication with the same frame id comes again, is answered
-    again, and is acted on once."""
-    sc = scenario("dup", [dict(nodes=100, mix=MIX_FAULTS, seed=16, faults="dup=0.15")])
+    """Responses lost on their way to the sink: it keeps the indication and, when the lost response asked
+    for the next one, stays silent until the daemon times out and polls again. The same indication with the
+    same frame id comes again, is answered again, and is acted on once: the engine sees exactly the uplinks
+    the simulated mesh handed to the sink."""
+    sc = scenario("dup", [dict(nodes=100, mix=MIX_FAULTS, seed=16, faults="dup=0.03")], api=True)
     sc.finish()
     s = check_fleet(sc, sc.sims[0])
-    assert s["device"]["fault_dup"] >= 10
+    assert s["device"]["fault_dup"] >= 5
     assert "again (its response was lost)" in sc.log()
+    assert "timeout waiting for an indication" in sc.log()  # a lost "send the next one"
+    sent = s["mesh"]["uplinks_sent"]
+    st = sc.status(lambda st: st.counters.uplinks >= sent, f"{sent} uplinks in the engine")
+    assert st.counters.uplinks == sent, f"{st.counters.uplinks} uplinks handed to the engine, {sent} sent"
 
 
 def test_out_of_memory_bursts(scenario):

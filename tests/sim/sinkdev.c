@@ -406,13 +406,9 @@ static void handle_response(SinkDev *d, const SinkMsg *m) {
 
         d->stats.responses++;
         if (e && m->frame_id == d->prot_seq && m->primitive == (e->primitive | SINK_PRIM_REPLY_BIT)) {
-                if (sim_rand_chance(&d->rng, d->cfg.faults.dup))
-                        d->stats.fault_dup++; /* "lost": the same frame id will come again */
-                else {
-                        queue_pop(d);
-                        d->prot_seq++;
-                        d->stats.indications_popped++;
-                }
+                queue_pop(d);
+                d->prot_seq++;
+                d->stats.indications_popped++;
         }
         if (m->result == SINK_RESPONSE_NEXT && d->q_len > 0)
                 send_head(d, false);
@@ -879,9 +875,16 @@ static void handle_frame(SinkDev *d, usec_t now, const SinkFrame *f) {
                 d->stats.unanswered++; /* unknown primitive or wrong size: silence, even on SDK16 */
                 return;
         }
-        if (m.type == SINK_MSG_RESPONSE)
+        if (m.type == SINK_MSG_RESPONSE) {
+                if (sim_rand_chance(&d->rng, d->cfg.faults.dup)) {
+                        /* lost on the way: the device never sees it, neither its frame id nor its "send
+                         * the next one", so it keeps the indication, says nothing more, and sends the same
+                         * frame id again at the next poll */
+                        d->stats.fault_dup++;
+                        return;
+                }
                 handle_response(d, &m);
-        else
+        } else
                 handle_request(d, now, &m);
 }
 

@@ -22,7 +22,8 @@ typedef struct SinkDevFaults {
         double stall;    /* per request: no answer to anything for stall_time */
         usec_t stall_time;
         double reboot; /* per request: unplanned reboot instead of an answer */
-        double dup;    /* per matching response: not popped, so the same indication comes again */
+        double dup;    /* per response: lost before the device sees it, so it sends nothing more and the
+                        * same indication comes again at the next poll */
         double oom;    /* per DATA_TX: a burst of oom_burst confirms with result 4 starts */
         unsigned oom_burst;
         double hangup; /* per request: sink_dev_take_hangup() reports it; the simulator closes the pty */
