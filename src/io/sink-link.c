@@ -113,6 +113,7 @@ struct SinkLink {
         usec_t reopen_delay;
         usec_t reopen_at;
         bool probed;
+        bool probe_refused; /* a rate answered the probe with an error result since the port was opened */
         bool open_failure_logged;
 
         /* the exchange in progress */
@@ -572,6 +573,7 @@ static void link_open(SinkLink *l, usec_t t) {
         l->baud = baud;
         l->info.baud = baud;
         l->probed = false;
+        l->probe_refused = false;
         l->probes_tried = 0;
         l->silent = 0;
         l->out_len = 0;
@@ -590,9 +592,14 @@ static void link_probe_next(SinkLink *l) {
         l->stats.probe_failures++;
         l->probes_tried++;
         if (l->o.baud != 0 || l->probes_tried >= ELEMENTSOF(probe_bauds)) {
-                link_lost(l, -ETIMEDOUT,
-                          l->o.baud != 0 ? "no answer at the configured bit rate"
-                                         : "no answer at any bit rate");
+                if (l->probe_refused)
+                        link_lost(l, -EIO,
+                                  l->o.baud != 0 ? "no successful attribute read at the configured bit rate"
+                                                 : "no successful attribute read at any bit rate");
+                else
+                        link_lost(l, -ETIMEDOUT,
+                                  l->o.baud != 0 ? "no answer at the configured bit rate"
+                                                 : "no answer at any bit rate");
                 return;
         }
         l->probe_index = (l->probe_index + 1) % (unsigned)ELEMENTSOF(probe_bauds);
@@ -821,9 +828,19 @@ static void on_confirm(SinkLink *l, const SinkMsg *m, usec_t t) {
         l->phase = PHASE_IDLE;
         switch (op) {
         case OP_PROBE:
-                /* any attribute confirm at this rate proves the link, whatever its result */
-                if (m->attr_read_cnf.result == SINK_ATTR_OK && m->attr_read_cnf.value_len == 2)
-                        l->info.api_version = unaligned_read_le16(m->attr_read_cnf.value);
+                /* only a successful read proves the link (ref-dualmcu.md §1): an error result at this rate
+                 * proves nothing, so the next rate is tried, and after the last one the link is DOWN */
+                if (m->attr_read_cnf.result != SINK_ATTR_OK ||
+                    m->attr_read_cnf.attr_id != SINK_CSAP_MESH_API_VERSION ||
+                    m->attr_read_cnf.value_len != 2) {
+                        log_debug("Sink %s: reading the API version at %" PRIu32
+                                  " bit/s failed (result %u).",
+                                  l->name, l->baud, m->attr_read_cnf.result);
+                        l->probe_refused = true;
+                        link_probe_next(l);
+                        break;
+                }
+                l->info.api_version = unaligned_read_le16(m->attr_read_cnf.value);
                 l->probed = true;
                 l->good_baud = l->baud;
                 setup_begin(l);

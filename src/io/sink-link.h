@@ -5,8 +5,9 @@
  * caller's sd-event loop: no blocking reads, no threads.
  *
  * Lifecycle. sink_link_start() opens the port. Without a configured bit rate the link probes 125000, 115200
- * and 1000000 (the last rate that worked first) with a CSAP read of cMeshAPIVersion; the link is UP only
- * once that read and the reads of the sink's settings (node address, network address, channel, role, MTU,
+ * and 1000000 (the last rate that worked first) with a CSAP read of cMeshAPIVersion, which must succeed
+ * (result 0: an error result does not prove the rate); the link is UP only once that read and the reads of
+ * the sink's settings (node address, network address, channel, role, MTU,
  * firmware, API version, autostart, stack status) have succeeded. With StartStack= a stopped but configured
  * stack is started. A port that cannot be opened, a hang-up (the device disappears), or requests that keep
  * timing out (a stalled sink) take the link DOWN: the port is closed and reopened with capped doubling
@@ -127,7 +128,7 @@ typedef struct SinkLinkStats {
         uint64_t reboots;       /* STACK_STATE indications */
         uint64_t hangups;       /* the port went away (EOF, EIO, EPOLLHUP) */
         uint64_t opens, open_failures;
-        uint64_t probe_failures; /* a bit rate that did not answer */
+        uint64_t probe_failures; /* a bit rate that did not answer, or answered the probe with an error */
         uint64_t link_ups, link_downs;
         uint64_t stack_starts;
 } SinkLinkStats;
