@@ -79,6 +79,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SinkDev *, sink_dev_free);
 
 void sink_dev_set_downlink(SinkDev *d, SinkDevDownlinkFn fn, void *userdata);
 
+/* Called when an indication queued with a tag is popped by its matching response: the host got it intact
+ * and answered it. One never popped (refused, lost in a reboot, still queued at the end) may or may not have
+ * reached the host. */
+typedef void (*SinkDevPoppedFn)(SinkDev *d, uint64_t tag, void *userdata);
+void sink_dev_set_popped(SinkDev *d, SinkDevPoppedFn fn, void *userdata);
+
 /* Bytes written by the host. Answers are appended to the output. */
 void sink_dev_input(SinkDev *d, usec_t now, const uint8_t *buf, size_t len);
 /* Lets time pass: ends a reboot (queues the STACK_STATE indication). */
@@ -95,6 +101,10 @@ void sink_dev_output_clear(SinkDev *d);
  * -ENETDOWN if the stack is not running (or the device is rebooting), -ENOBUFS if the queue is full. */
 int sink_dev_queue_data_rx(SinkDev *d, usec_t now, uint32_t src_addr, uint8_t src_ep, uint8_t dst_ep,
                            uint8_t qos_hop, uint32_t travel_time, const uint8_t *apdu, size_t apdu_len);
+/* The same with a non-zero tag reported to the popped callback. */
+int sink_dev_queue_data_rx_tagged(SinkDev *d, usec_t now, uint32_t src_addr, uint8_t src_ep, uint8_t dst_ep,
+                                  uint8_t qos_hop, uint32_t travel_time, const uint8_t *apdu,
+                                  size_t apdu_len, uint64_t tag);
 /* Test hook: any indication; payload[0] is the status byte, overwritten when sent. */
 int sink_dev_queue_indication(SinkDev *d, uint8_t primitive, const uint8_t *payload, size_t len);
 size_t sink_dev_queued(const SinkDev *d);

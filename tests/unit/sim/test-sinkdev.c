@@ -107,6 +107,42 @@ static void test_poll_and_responses(void **state) {
         assert_int_equal(sink_dev_stats(d)->indications_popped, 3);
 }
 
+static void on_popped(SinkDev *d, uint64_t tag, void *userdata) {
+        uint64_t *popped = userdata;
+        popped[tag]++;
+}
+
+/* A tagged indication is reported once, when its matching response pops it; not when it is only sent, nor
+ * when a reboot drops it. */
+static void test_popped_tags(void **state) {
+        _cleanup_(sink_dev_freep) SinkDev *d = dev_default();
+        uint64_t popped[4] = {};
+        TestHost h;
+
+        host_init(&h);
+        sink_dev_set_popped(d, on_popped, popped);
+        assert_int_equal(
+                sink_dev_queue_data_rx_tagged(d, 0, 0x11, 246, 255, 0x05, 128, (const uint8_t *)"a", 1, 1),
+                0);
+        queue_rx(d, 0x22, "b"); /* no tag */
+        assert_int_equal(
+                sink_dev_queue_data_rx_tagged(d, 0, 0x33, 246, 255, 0x05, 128, (const uint8_t *)"c", 1, 3),
+                0);
+
+        assert_int_equal(host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 2);
+        assert_int_equal(popped[1], 0); /* sent, not answered yet */
+        assert_int_equal(host_respond(&h, d, 0, SINK_PRIM_DATA_RX_IND, 7, SINK_RESPONSE_NEXT), 1);
+        assert_int_equal(popped[1], 0); /* a response that does not match */
+        assert_int_equal(host_respond(&h, d, 0, SINK_PRIM_DATA_RX_IND, 0, SINK_RESPONSE_NEXT), 1);
+        assert_int_equal(popped[1], 1);
+        assert_int_equal(host_respond(&h, d, 0, SINK_PRIM_DATA_RX_IND, 1, SINK_RESPONSE_NEXT), 1);
+        assert_int_equal(popped[0] + popped[1] + popped[2] + popped[3], 1);
+        /* the third one was sent, then the sink rebooted before its response: never reported */
+        sink_dev_reboot(d, 0);
+        assert_int_equal(popped[3], 0);
+        assert_int_equal(popped[1], 1);
+}
+
 static void test_stop_reboots(void **state) {
         SinkDevConfig c;
         sink_dev_config_default(&c);
@@ -545,6 +581,7 @@ int main(void) {
                 cmocka_unit_test(test_poll_nothing),
                 cmocka_unit_test(test_never_speaks_unprompted),
                 cmocka_unit_test(test_poll_and_responses),
+                cmocka_unit_test(test_popped_tags),
                 cmocka_unit_test(test_stop_reboots),
                 cmocka_unit_test(test_attributes),
                 cmocka_unit_test(test_start_reports_missing_settings),
