@@ -191,16 +191,23 @@ def test_bad_crc_garbage_truncated_frames(scenario):
 
 
 def test_stalled_sink(scenario):
-    """The sink stops answering anything for 2 s now and then: timeouts take the link down, it is reopened."""
-    # per request; a few hundred requests make "never" about one run in a thousand
+    """The sink stops answering anything for 2.5 s at its 150th request (polls included, a few seconds into
+    the ramp), longer than the daemon's retries last: timeouts take the link down, it is reopened with
+    backoff while the sink stays silent, comes back up once the sink answers again, and the nodes caught in
+    the stall retry and end as they should."""
     sc = scenario("stall", [dict(nodes=100, mix=MIX_FAULTS, seed=13, retries=4, ramp="5s",
-                                 faults="stall=0.02,stall-time=1200ms")])
+                                 faults="stall-at=150,stall-time=2500ms")])
     sim = sc.sims[0]
+    wait_for(lambda: re.search(r"Sink sink0 lost \((requests keep timing out|no indication after a poll)\)",
+                               sc.log()), 30, "the stall to take the link down")
+    wait_for(lambda: sc.up_count(sim) >= 2, 20, "the sink to come back up after the stall")
     sc.finish(120)
     s = check_fleet(sc, sim)
-    assert s["device"]["stalls"] >= 1
-    assert re.search(r"Sink sink0 lost \((requests keep timing out|no indication after a poll)\)", sc.log())
-    assert sc.up_count(sim) >= 2
+    assert s["device"]["stalls"] == 1
+    assert s["device"]["requests"] > 150
+    log = sc.log()
+    down = re.search(r"Sink sink0 lost \((requests keep timing out|no indication after a poll)\)", log)
+    assert re.search(r"Sink sink0 up at \d+ bit/s", log[down.end():]), "not up again after the stall"
 
 
 def test_hangup_and_replug(scenario):

@@ -820,7 +820,7 @@ static void handle_request(SinkDev *d, usec_t now, const SinkMsg *m) {
                 sink_dev_reboot(d, now);
                 return;
         }
-        if (sim_rand_chance(&d->rng, f->stall)) {
+        if (d->stats.requests == f->stall_at || sim_rand_chance(&d->rng, f->stall)) {
                 d->stall_until = usec_add(now, f->stall_time);
                 d->stats.stalls++;
                 return;

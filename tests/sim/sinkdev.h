@@ -21,10 +21,11 @@ typedef struct SinkDevFaults {
         double truncate; /* per frame sent: cut short (its trailing END never comes) */
         double stall;    /* per request: no answer to anything for stall_time */
         usec_t stall_time;
-        double reboot; /* per request: unplanned reboot instead of an answer */
-        double dup;    /* per response: lost before the device sees it, so it sends nothing more and the
-                        * same indication comes again at the next poll */
-        double oom;    /* per DATA_TX: a burst of oom_burst confirms with result 4 starts */
+        uint64_t stall_at; /* also a stall at exactly this request (counted from 1; 0: none) */
+        double reboot;     /* per request: unplanned reboot instead of an answer */
+        double dup;        /* per response: lost before the device sees it, so it sends nothing more and the
+                            * same indication comes again at the next poll */
+        double oom;        /* per DATA_TX: a burst of oom_burst confirms with result 4 starts */
         unsigned oom_burst;
         double hangup; /* per request: sink_dev_take_hangup() reports it; the simulator closes the pty */
 } SinkDevFaults;

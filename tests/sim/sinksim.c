@@ -179,6 +179,14 @@ static int fault_pair(const char *key, const char *value, void *userdata) {
                 }
                 return parse_sec(value, &c->replug_time);
         }
+        if (streq(key, "stall-at")) {
+                uint64_t v;
+                int r = safe_atou64(value, &v);
+                if (r < 0 || v == 0)
+                        return -EINVAL;
+                f->stall_at = v;
+                return 0;
+        }
         if (streq(key, "oom-burst")) {
                 uint32_t v;
                 int r = safe_atou32(value, &v);

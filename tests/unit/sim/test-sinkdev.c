@@ -532,6 +532,21 @@ static void test_faults(void **state) {
         assert_int_equal(sink_dev_stats(d)->dropped_while_stalled, 1);
         d = sink_dev_free(d);
 
+        /* a stall at exactly the third request, and no other */
+        sink_dev_config_default(&c);
+        c.faults.stall_at = 3;
+        c.faults.stall_time = 1000 * MS;
+        d = dev_new(&c);
+        host_init(&h);
+        assert_int_equal(host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 1);
+        assert_int_equal(host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 1);
+        assert_int_equal(host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 0);
+        assert_int_equal(host_request(&h, d, 999 * MS, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 0);
+        for (int i = 0; i < 20; i++)
+                assert_int_equal(host_request(&h, d, 1000 * MS, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 1);
+        assert_int_equal(sink_dev_stats(d)->stalls, 1);
+        d = sink_dev_free(d);
+
         /* garbage before frames and truncated frames: the host resynchronises on the next good frame */
         sink_dev_config_default(&c);
         c.faults.garbage = 1.0;
