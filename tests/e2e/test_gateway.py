@@ -15,8 +15,18 @@ import pytest
 
 from meshprov_e2e import ApiClient, Broker, Daemon, SinkSim, cleanup, wait_for, workdir
 
+# Every kind: the fault-free fleet and every fault scenario (the nodes with the wrong key, disabled or
+# unsecured must end right under faults too). MIX_FAULTS only where the point is elsewhere (two sinks, 5G).
 MIX_ALL = "whitelisted=70,unknown=12,wrong-method=12,wrong-key=8,disabled=8,unsecured=10"
 MIX_FAULTS = "whitelisted=80,unknown=10,wrong-method=10"
+# A node's first wait for an answer to its START, doubled on each retry. Wrong-key nodes use every retry, so
+# this sets how long a scenario with the full mix runs.
+NT = "500ms"
+
+
+def full_mix(**kw):
+    """A simulator with 100 nodes of every kind (for the fault scenarios)."""
+    return dict(nodes=100, mix=MIX_ALL, allow_unsecured=True, node_timeout=NT, **kw)
 
 # What the whitelist makes of each kind (tests/sim/README.md): nack reason 0 = not authorized, 1 = method
 # not supported; wrong-key nodes reject every DATA and give up. Unsecured (method 0) nodes are imported with
@@ -60,8 +70,9 @@ class Scenario:
     def status(self, cond=lambda st: True, what="a status"):
         """The first management API status from now on for which cond(status) holds."""
         seen = len(self.api.status)
-        return wait_for(lambda: next((st for _, st in self.api.status[seen:] if st.online and cond(st)), None),
-                        15, what)
+        def found():
+            return next((st for _, st in self.api.status[seen:] if st.online and cond(st)), None)
+        return wait_for(found, 15, what)
 
     def up_count(self, sim):
         return len(re.findall(rf"Sink {sim.name} up at \d+ bit/s", self.daemon.read_log()))
@@ -179,8 +190,7 @@ def test_mixed_fleet_auto_baud(scenario):
 
 
 def test_bad_crc_garbage_truncated_frames(scenario):
-    sc = scenario("noise", [dict(nodes=100, mix=MIX_FAULTS, seed=12,
-                                 faults="crc=0.03,garbage=0.03,truncate=0.03")])
+    sc = scenario("noise", [full_mix(seed=12, faults="crc=0.03,garbage=0.03,truncate=0.03")])
     sc.finish()
     s = check_fleet(sc, sc.sims[0])
     dev = s["device"]
@@ -195,8 +205,8 @@ def test_stalled_sink(scenario):
     the ramp), longer than the daemon's retries last: timeouts take the link down, it is reopened with
     backoff while the sink stays silent, comes back up once the sink answers again, and the nodes caught in
     the stall retry and end as they should."""
-    sc = scenario("stall", [dict(nodes=100, mix=MIX_FAULTS, seed=13, retries=4, ramp="5s",
-                                 faults="stall-at=150,stall-time=2500ms")])
+    sc = scenario("stall", [full_mix(seed=13, retries=4, ramp="5s",
+                                              faults="stall-at=150,stall-time=2500ms")])
     sim = sc.sims[0]
     wait_for(lambda: re.search(r"Sink sink0 lost \((requests keep timing out|no indication after a poll)\)",
                                sc.log()), 30, "the stall to take the link down")
@@ -212,7 +222,7 @@ def test_stalled_sink(scenario):
 
 def test_hangup_and_replug(scenario):
     """The UART disappears mid-run (pty closed, device path removed) and comes back a second later."""
-    sc = scenario("hangup", [dict(nodes=100, mix=MIX_FAULTS, seed=14, ramp="4s", faults="replug=1s")])
+    sc = scenario("hangup", [full_mix(seed=14, ramp="4s", faults="replug=1s")])
     sim = sc.sims[0]
     wait_for(lambda: acks_ok(sc.daemon) >= 20, 30, "some nodes provisioned before the unplug")
     sim.unplug()
@@ -226,8 +236,8 @@ def test_hangup_and_replug(scenario):
 
 def test_sink_reboots(scenario):
     # per request; a few hundred requests make "never" about one run in a thousand
-    sc = scenario("reboot", [dict(nodes=100, mix=MIX_FAULTS, seed=15, retries=4, ramp="5s",
-                                  faults="reboot=0.02,reboot-time=100ms")])
+    sc = scenario("reboot", [full_mix(seed=15, retries=4, ramp="5s",
+                                               faults="reboot=0.02,reboot-time=100ms")])
     sim = sc.sims[0]
     sc.finish(120)
     s = check_fleet(sc, sim)
@@ -241,7 +251,7 @@ def test_duplicated_indications(scenario):
     for the next one, stays silent until the daemon times out and polls again. The same indication with the
     same frame id comes again, is answered again, and is acted on once: the engine sees exactly the uplinks
     the simulated mesh handed to the sink."""
-    sc = scenario("dup", [dict(nodes=100, mix=MIX_FAULTS, seed=16, faults="dup=0.03")], api=True)
+    sc = scenario("dup", [full_mix(seed=16, faults="dup=0.03")], api=True)
     sc.finish()
     s = check_fleet(sc, sc.sims[0])
     assert s["device"]["fault_dup"] >= 5
@@ -254,7 +264,7 @@ def test_duplicated_indications(scenario):
 
 def test_out_of_memory_bursts(scenario):
     """The sink refuses DATA_TX with 'out of memory' in bursts: retried with backoff, never dropped."""
-    sc = scenario("oom", [dict(nodes=100, mix=MIX_FAULTS, seed=17, faults="oom=0.1,oom-burst=4")])
+    sc = scenario("oom", [full_mix(seed=17, faults="oom=0.1,oom-burst=4")])
     sc.finish()
     s = check_fleet(sc, sc.sims[0])
     assert s["device"]["fault_oom"] >= 4
