@@ -42,10 +42,10 @@ EXPECTED = {
 
 
 class Scenario:
-    def __init__(self, name, sims, sink_conf=None, api=False):
+    def __init__(self, name, sims, sink_conf=None, api=False, extra_conf=""):
         self.dir = workdir(f"gw-{name}")
         self.sims = [SinkSim(self.dir, **kw) for kw in sims]
-        conf = "".join(s.conf(**(sink_conf or {})) for s in self.sims)
+        conf = "".join(s.conf(**(sink_conf or {})) for s in self.sims) + extra_conf
         # with api=True: a broker and the management API, whose status has the engine's counters and the
         # state of each sink
         self.broker = Broker(self.dir).start() if api else None
@@ -273,13 +273,43 @@ def test_out_of_memory_bursts(scenario):
 
 
 def test_two_sinks(scenario):
-    """Two sinks in two networks, each with its own fleet; each node answered through its own sink."""
+    """Two sinks in two networks, each with its own fleet; each node answered through its own sink. Fourteen
+    more sinks (SINKS_MAX in all) on devices that do not exist stay down: the management API's status
+    lists every sink with its own state, and the status line, too short for sixteen long names, says how
+    many it left out instead of cutting the list silently."""
+    spares = [f"spare-sink-with-a-long-name-{i:02d}" for i in range(14)]
+    extra = "".join(f"[Sink]\nName={n}\nDevice=/nonexistent/tty-{n}\n" for n in spares)
     sc = scenario("two", [
         dict(name="sinkA", nodes=60, mix=MIX_FAULTS, seed=18, network_name="net-a", network_address=0x0A0A0A,
              channel=3),
         dict(name="sinkB", nodes=60, mix=MIX_FAULTS, seed=19, network_name="net-b", network_address=0x0B0B0B,
              channel=5),
-    ])
+    ], api=True, extra_conf=extra)
+
+    def states(st):
+        return {k.name: (k.state, k.online, k.device) for k in st.sinks}
+
+    def both_up(st):
+        return all(states(st).get(n, ("",))[0] == "up" for n in ("sinkA", "sinkB"))
+
+    st = sc.status(both_up, "both simulated sinks up in the status")
+    got = states(st)
+    assert [k.name for k in st.sinks] == ["sinkA", "sinkB", *spares]  # every sink, in configuration order
+    for sim in sc.sims:
+        assert got[sim.name] == ("up", True, sim.link)
+    for n in spares:
+        assert got[n] == ("down", False, f"/nonexistent/tty-{n}")
+
+    # the status line at start-up: as many as fit, then how many more
+    m = re.search(r"meshprovd \S+ running: .*, sinks: (.*)\.\n", sc.log())
+    assert m, "no status line"
+    line = m.group(1)
+    more = re.search(r"(?:^|, )\.\.\. and (\d+) more$", line)
+    assert more, f"a cut sink list that does not say so: {line!r}"
+    shown = re.findall(r"(\S+) (?:up|down|probing|closed)(?:, |$)", line[:more.start()] + ", ")
+    assert shown == ["sinkA", "sinkB", *spares][:len(shown)] and len(shown) >= 2
+    assert len(shown) + int(more.group(1)) == 16
+
     sc.finish()
     for sim in sc.sims:
         s = check_fleet(sc, sim)
