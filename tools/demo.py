@@ -12,6 +12,7 @@ a simulated Wirepas sink on a pseudo-terminal, and a crowd of simulated joining 
 """
 
 import argparse
+import collections
 import json
 import os
 import shutil
@@ -62,11 +63,16 @@ def main():
     common = ["--nodes", str(args.nodes), "--mix", args.mix, "--seed", str(args.seed), "--allow-unsecured",
               "--node-timeout", "3s", "--retries", "3", "--ramp", "3s", "--proxies", str(max(1, args.nodes // 4))]
 
-    print(f"meshprov demo: {args.nodes} simulated nodes ({args.mix}), seed {args.seed}")
+    # 1. The whitelist the simulated fleet expects, imported the way an operator would. The simulator also
+    # lists the nodes it will play: --mix gives weights, this gives the real number of each kind.
+    kinds_json = os.path.join(work, "kinds.json")
+    run([sim, *common, "--whitelist-yaml", yaml, "--whitelist-only", "--summary-json", kinds_json])
+    with open(kinds_json) as f:
+        counts = collections.Counter(n["kind"] for n in json.load(f)["nodes"])
+    order = [kv.split("=")[0] for kv in args.mix.split(",")]
+    kinds = ", ".join(f"{counts[k]} {k}" for k in order + sorted(set(counts) - set(order)) if counts[k])
+    print(f"meshprov demo: {sum(counts.values())} simulated nodes ({kinds}), seed {args.seed}")
     print(f"  working directory {work}")
-
-    # 1. The whitelist the simulated fleet expects, imported the way an operator would.
-    run([sim, *common, "--whitelist-yaml", yaml, "--whitelist-only"])
     out = run([ctl, "--db", db, "import", yaml, "--allow-unsecured"]).stdout.strip()
     print(f"  whitelist imported: {out.splitlines()[-1] if out else 'ok'}")
 

@@ -66,6 +66,35 @@ int strappendf(char **s, size_t *len, const char *format, ...) {
         return 0;
 }
 
+size_t strlist_format_bounded(const char *const *items, size_t n, char *buf, size_t size) {
+        char more[48];
+        size_t len = 0, reserve;
+        int k;
+
+        if (size == 0)
+                return 0;
+        buf[0] = '\0';
+        /* room for the longest suffix there can be: ", ... and <n> more" */
+        k = snprintf(more, sizeof(more), ", ... and %zu more", n);
+        reserve = k > 0 ? (size_t)k : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const char *item = items[i] ? items[i] : "";
+                size_t need = (i > 0 ? 2 : 0) + strlen(item), rest = 0;
+
+                /* no room kept for the suffix once everything left fits */
+                for (size_t j = i + 1; j < n; j++)
+                        rest += 2 + strlen(items[j] ? items[j] : "");
+                if (len + need + rest >= size && len + need + reserve >= size) {
+                        (void)snprintf(buf + len, size - len, "%s... and %zu more", i > 0 ? ", " : "",
+                                       n - i);
+                        return i;
+                }
+                len += (size_t)snprintf(buf + len, size - len, "%s%s", i > 0 ? ", " : "", item);
+        }
+        return n;
+}
+
 int free_and_strdup(char **p, const char *s) {
         char *t = NULL;
         if (s) {

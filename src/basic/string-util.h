@@ -18,6 +18,11 @@ bool topic_level_valid(const char *s, size_t n);
 /* Appends formatted text to a growing heap string; returns -ENOMEM on failure (the string is kept). */
 int strappendf(char **s, size_t *len, const char *format, ...) _printf_(3, 4);
 
+/* Formats items as "a, b, c" into buf (size > 0; always NUL-terminated). When not all fit, the first ones
+ * that do are followed by "... and N more" (", " before it if any was shown), for which room is kept, so a
+ * cut list says so. Returns the number of items shown in full. */
+size_t strlist_format_bounded(const char *const *items, size_t n, char *buf, size_t size);
+
 /* strdup that treats NULL as NULL; returns -ENOMEM through *ret semantics is not needed. */
 static inline char *strdup_or_null(const char *s) {
         return s ? strdup(s) : NULL;

@@ -452,7 +452,7 @@ static void manager_stop_mqtt(Manager *m) {
 void manager_format_status(Manager *m, char *buf, size_t size) {
         ProvEngineStats es;
         char mq[96] = "";
-        char sk[160] = "";
+        int n;
 
         prov_engine_get_stats(m->engine, &es);
         if (m->mqtt) {
@@ -462,13 +462,15 @@ void manager_format_status(Manager *m, char *buf, size_t size) {
                 snprintf(mq, sizeof(mq), ", broker %s, %" PRIu64 " gateway(s) online",
                          mqtt_is_connected(m->mqtt) ? "connected" : "disconnected", gs.gateways_online);
         }
-        if (sinks_count(m->sinks) > 0) {
-                char list[128];
-                sinks_format_status(m->sinks, list, sizeof(list));
-                snprintf(sk, sizeof(sk), ", sinks: %s", list);
+        n = snprintf(buf, size,
+                     "%" PRIu64 " provisioned, %" PRIu64 " refused, %" PRIu64 " session(s) live%s", es.acks,
+                     es.nacks[0] + es.nacks[1] + es.nacks[2] + es.nacks[3], es.sessions_live, mq);
+        /* the sinks get the rest of buf; a list that does not fit ends in "... and N more" */
+        if (sinks_count(m->sinks) > 0 && n >= 0 && (size_t)n + sizeof(", sinks: ") < size) {
+                memcpy(buf + n, ", sinks: ", sizeof(", sinks: "));
+                n += (int)strlen(", sinks: ");
+                sinks_format_status(m->sinks, buf + n, size - (size_t)n);
         }
-        snprintf(buf, size, "%" PRIu64 " provisioned, %" PRIu64 " refused, %" PRIu64 " session(s) live%s%s",
-                 es.acks, es.nacks[0] + es.nacks[1] + es.nacks[2] + es.nacks[3], es.sessions_live, mq, sk);
 }
 
 /* management API: the status snapshot */

@@ -127,17 +127,17 @@ SinkLink *sinks_get(const Sinks *s, size_t i) {
 }
 
 void sinks_format_status(const Sinks *s, char *buf, size_t size) {
-        size_t len = 0;
+        char items[SINKS_MAX][SINK_ID_MAX_LEN + 16];
+        const char *list[SINKS_MAX];
+        size_t n = 0;
 
         if (size == 0)
                 return;
-        buf[0] = '\0';
-        for (size_t i = 0; s && i < s->n && len < size; i++) {
-                int k = snprintf(buf + len, size - len, "%s%s %s", i > 0 ? ", " : "",
-                                 sink_link_name(s->links[i]),
-                                 sink_link_state_to_string(sink_link_state(s->links[i])));
-                if (k < 0)
-                        break;
-                len += (size_t)k;
+        for (size_t i = 0; s && i < s->n && i < SINKS_MAX; i++) {
+                snprintf(items[n], sizeof(items[n]), "%s %s", sink_link_name(s->links[i]),
+                         strna(sink_link_state_to_string(sink_link_state(s->links[i]))));
+                list[n] = items[n];
+                n++;
         }
+        (void)strlist_format_bounded(list, n, buf, size);
 }

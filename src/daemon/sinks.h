@@ -28,5 +28,5 @@ size_t sinks_up(const Sinks *s);
 /* The i-th sink in configuration order, or NULL. */
 SinkLink *sinks_get(const Sinks *s, size_t i);
 
-/* "sink0 up, sink1 down" (at most size bytes, truncated if needed). */
+/* "sink0 up, sink1 down" in at most size bytes; when not all fit, "sink0 up, ... and 3 more". */
 void sinks_format_status(const Sinks *s, char *buf, size_t size);

@@ -113,6 +113,7 @@ struct SinkLink {
         usec_t reopen_delay;
         usec_t reopen_at;
         bool probed;
+        bool probe_refused; /* a rate answered the probe with an error result since the port was opened */
         bool open_failure_logged;
 
         /* the exchange in progress */
@@ -572,6 +573,7 @@ static void link_open(SinkLink *l, usec_t t) {
         l->baud = baud;
         l->info.baud = baud;
         l->probed = false;
+        l->probe_refused = false;
         l->probes_tried = 0;
         l->silent = 0;
         l->out_len = 0;
@@ -590,9 +592,14 @@ static void link_probe_next(SinkLink *l) {
         l->stats.probe_failures++;
         l->probes_tried++;
         if (l->o.baud != 0 || l->probes_tried >= ELEMENTSOF(probe_bauds)) {
-                link_lost(l, -ETIMEDOUT,
-                          l->o.baud != 0 ? "no answer at the configured bit rate"
-                                         : "no answer at any bit rate");
+                if (l->probe_refused)
+                        link_lost(l, -EIO,
+                                  l->o.baud != 0 ? "no successful attribute read at the configured bit rate"
+                                                 : "no successful attribute read at any bit rate");
+                else
+                        link_lost(l, -ETIMEDOUT,
+                                  l->o.baud != 0 ? "no answer at the configured bit rate"
+                                                 : "no answer at any bit rate");
                 return;
         }
         l->probe_index = (l->probe_index + 1) % (unsigned)ELEMENTSOF(probe_bauds);
@@ -821,9 +828,19 @@ static void on_confirm(SinkLink *l, const SinkMsg *m, usec_t t) {
         l->phase = PHASE_IDLE;
         switch (op) {
         case OP_PROBE:
-                /* any attribute confirm at this rate proves the link, whatever its result */
-                if (m->attr_read_cnf.result == SINK_ATTR_OK && m->attr_read_cnf.value_len == 2)
-                        l->info.api_version = unaligned_read_le16(m->attr_read_cnf.value);
+                /* only a successful read proves the link (ref-dualmcu.md §1): an error result at this rate
+                 * proves nothing, so the next rate is tried, and after the last one the link is DOWN */
+                if (m->attr_read_cnf.result != SINK_ATTR_OK ||
+                    m->attr_read_cnf.attr_id != SINK_CSAP_MESH_API_VERSION ||
+                    m->attr_read_cnf.value_len != 2) {
+                        log_debug("Sink %s: reading the API version at %" PRIu32
+                                  " bit/s failed (result %u).",
+                                  l->name, l->baud, m->attr_read_cnf.result);
+                        l->probe_refused = true;
+                        link_probe_next(l);
+                        break;
+                }
+                l->info.api_version = unaligned_read_le16(m->attr_read_cnf.value);
                 l->probed = true;
                 l->good_baud = l->baud;
                 setup_begin(l);
@@ -919,11 +936,21 @@ static void on_data_rx(SinkLink *l, const SinkDataRx *rx) {
                 l->cb.on_uplink(l, &up, l->userdata);
 }
 
+/* Whether f is the last indication again (same primitive, frame id and bytes): its response was lost, so the
+ * device kept it and sent it again. The record lives until the port is reopened, a poll answers "nothing
+ * pending" (the device holds no indication, so the next one is new), or a STACK_STATE comes: after a reboot
+ * the device's frame ids start again at 0 and its first indication is a STACK_STATE (ref-dualmcu.md §7.2),
+ * so a STACK_STATE is never taken for a duplicate. Acting on a re-sent one only reads the settings again;
+ * taking a second reboot for a duplicate would miss it. */
 static bool indication_seen(SinkLink *l, const SinkFrame *f) {
         /* byte 0 (more queued?) may differ between sends of the same indication */
         const uint8_t *body = f->payload_len > 0 ? f->payload + 1 : f->payload;
         size_t n = f->payload_len > 0 ? f->payload_len - 1 : 0;
 
+        if (f->primitive == SINK_PRIM_STACK_STATE_IND) {
+                l->last_ind_valid = false;
+                return false;
+        }
         if (l->last_ind_valid && l->last_ind_primitive == f->primitive &&
             l->last_ind_frame_id == f->frame_id && l->last_ind_len == n && memcmp(l->last_ind, body, n) == 0)
                 return true;
@@ -1137,8 +1164,10 @@ static void on_timeout(SinkLink *l, usec_t t) {
         if (!broken) {
                 l->stats.timeouts++;
                 l->silent++;
-                /* silence may be a reboot, after which indication frame ids start again at 0 */
-                l->last_ind_valid = false;
+                /* The record of the last indication is kept: silence is also what follows a response that
+                 * was lost on its way (older firmware has no error echo, ref-dualmcu.md §4.2.5), and then
+                 * the next poll brings the same indication again. A reboot needs no reset here: the first
+                 * indication after one is always a STACK_STATE, which resets the record itself. */
         }
         log_debug("Sink %s: %s waiting for %s %02x #%u (attempt %u, %u silent in a row).", l->name,
                   broken ? "broken frame" : "timeout",

@@ -5,8 +5,9 @@
  * caller's sd-event loop: no blocking reads, no threads.
  *
  * Lifecycle. sink_link_start() opens the port. Without a configured bit rate the link probes 125000, 115200
- * and 1000000 (the last rate that worked first) with a CSAP read of cMeshAPIVersion; the link is UP only
- * once that read and the reads of the sink's settings (node address, network address, channel, role, MTU,
+ * and 1000000 (the last rate that worked first) with a CSAP read of cMeshAPIVersion, which must succeed
+ * (result 0: an error result does not prove the rate); the link is UP only once that read and the reads of
+ * the sink's settings (node address, network address, channel, role, MTU,
  * firmware, API version, autostart, stack status) have succeeded. With StartStack= a stopped but configured
  * stack is started. A port that cannot be opened, a hang-up (the device disappears), or requests that keep
  * timing out (a stalled sink) take the link DOWN: the port is closed and reopened with capped doubling
@@ -18,8 +19,10 @@
  * poll_interval, at once again while indications are pending. Idempotent requests (polls, attribute reads)
  * are re-sent on timeout with a new frame id; an SDK16 CRC-error echo re-sends the same bytes, a DATA_TX
  * only if the echo's length says it was ours. A re-sent indication (same frame id and bytes, its response
- * lost) is answered again but dispatched once. A STACK_STATE indication means the sink rebooted: its
- * settings are read again and what was waiting for a TX indication is sent again.
+ * lost) is answered again but dispatched once, also when the device went silent after the lost response and
+ * the wait for it timed out. A STACK_STATE indication means the sink rebooted: its settings are read again
+ * and what was waiting for a TX indication is sent again (a re-sent STACK_STATE cannot be told from a second
+ * reboot, so it is acted on each time).
  *
  * Uplinks. DATA_RX on the provisioning endpoint pairs (246 -> 255, 160 -> 39) goes to on_uplink; other
  * indications are counted and answered only.
@@ -125,7 +128,7 @@ typedef struct SinkLinkStats {
         uint64_t reboots;       /* STACK_STATE indications */
         uint64_t hangups;       /* the port went away (EOF, EIO, EPOLLHUP) */
         uint64_t opens, open_failures;
-        uint64_t probe_failures; /* a bit rate that did not answer */
+        uint64_t probe_failures; /* a bit rate that did not answer, or answered the probe with an error */
         uint64_t link_ups, link_downs;
         uint64_t stack_starts;
 } SinkLinkStats;

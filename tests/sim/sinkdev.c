@@ -14,6 +14,7 @@ typedef struct SinkInd {
         uint8_t primitive;
         uint8_t len;
         uint8_t payload[SINK_FRAME_PAYLOAD_MAX]; /* [0] = indication status, set when sent */
+        uint64_t tag;                            /* the caller's, reported when popped; 0: none */
 } SinkInd;
 
 struct SinkDev {
@@ -52,6 +53,8 @@ struct SinkDev {
         SimRand rng;
         SinkDevDownlinkFn downlink;
         void *downlink_userdata;
+        SinkDevPoppedFn popped;
+        void *popped_userdata;
         SinkDevStats stats;
 };
 
@@ -147,6 +150,11 @@ SinkDev *sink_dev_free(SinkDev *d) {
 void sink_dev_set_downlink(SinkDev *d, SinkDevDownlinkFn fn, void *userdata) {
         d->downlink = fn;
         d->downlink_userdata = userdata;
+}
+
+void sink_dev_set_popped(SinkDev *d, SinkDevPoppedFn fn, void *userdata) {
+        d->popped = fn;
+        d->popped_userdata = userdata;
 }
 
 /* ---- output ---- */
@@ -278,6 +286,7 @@ int sink_dev_queue_indication(SinkDev *d, uint8_t primitive, const uint8_t *payl
         if (!e)
                 return -ENOBUFS;
         e->primitive = primitive;
+        e->tag = 0;
         e->len = (uint8_t)len;
         memcpy(e->payload, payload, len);
         return 0;
@@ -293,6 +302,13 @@ static int queue_msg(SinkDev *d, const SinkMsg *m) {
 
 int sink_dev_queue_data_rx(SinkDev *d, usec_t now, uint32_t src_addr, uint8_t src_ep, uint8_t dst_ep,
                            uint8_t qos_hop, uint32_t travel_time, const uint8_t *apdu, size_t apdu_len) {
+        return sink_dev_queue_data_rx_tagged(d, now, src_addr, src_ep, dst_ep, qos_hop, travel_time, apdu,
+                                             apdu_len, 0);
+}
+
+int sink_dev_queue_data_rx_tagged(SinkDev *d, usec_t now, uint32_t src_addr, uint8_t src_ep, uint8_t dst_ep,
+                                  uint8_t qos_hop, uint32_t travel_time, const uint8_t *apdu,
+                                  size_t apdu_len, uint64_t tag) {
         int r;
 
         sink_dev_tick(d, now);
@@ -314,8 +330,10 @@ int sink_dev_queue_data_rx(SinkDev *d, usec_t now, uint32_t src_addr, uint8_t sr
         r = queue_msg(d, &m);
         if (r == -ENOBUFS)
                 d->stats.rx_dropped_full++;
-        else if (r >= 0)
+        else if (r >= 0) {
                 d->stats.rx_queued++;
+                d->queue[(d->q_head + d->q_len - 1) % d->cfg.queue_max].tag = tag;
+        }
         return r;
 }
 
@@ -406,13 +424,12 @@ static void handle_response(SinkDev *d, const SinkMsg *m) {
 
         d->stats.responses++;
         if (e && m->frame_id == d->prot_seq && m->primitive == (e->primitive | SINK_PRIM_REPLY_BIT)) {
-                if (sim_rand_chance(&d->rng, d->cfg.faults.dup))
-                        d->stats.fault_dup++; /* "lost": the same frame id will come again */
-                else {
-                        queue_pop(d);
-                        d->prot_seq++;
-                        d->stats.indications_popped++;
-                }
+                uint64_t tag = e->tag;
+                queue_pop(d);
+                if (tag != 0 && d->popped)
+                        d->popped(d, tag, d->popped_userdata);
+                d->prot_seq++;
+                d->stats.indications_popped++;
         }
         if (m->result == SINK_RESPONSE_NEXT && d->q_len > 0)
                 send_head(d, false);
@@ -803,7 +820,7 @@ static void handle_request(SinkDev *d, usec_t now, const SinkMsg *m) {
                 sink_dev_reboot(d, now);
                 return;
         }
-        if (sim_rand_chance(&d->rng, f->stall)) {
+        if (d->stats.requests == f->stall_at || sim_rand_chance(&d->rng, f->stall)) {
                 d->stall_until = usec_add(now, f->stall_time);
                 d->stats.stalls++;
                 return;
@@ -879,9 +896,16 @@ static void handle_frame(SinkDev *d, usec_t now, const SinkFrame *f) {
                 d->stats.unanswered++; /* unknown primitive or wrong size: silence, even on SDK16 */
                 return;
         }
-        if (m.type == SINK_MSG_RESPONSE)
+        if (m.type == SINK_MSG_RESPONSE) {
+                if (sim_rand_chance(&d->rng, d->cfg.faults.dup)) {
+                        /* lost on the way: the device never sees it, neither its frame id nor its "send
+                         * the next one", so it keeps the indication, says nothing more, and sends the same
+                         * frame id again at the next poll */
+                        d->stats.fault_dup++;
+                        return;
+                }
                 handle_response(d, &m);
-        else
+        } else
                 handle_request(d, now, &m);
 }
 

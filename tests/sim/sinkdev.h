@@ -21,9 +21,11 @@ typedef struct SinkDevFaults {
         double truncate; /* per frame sent: cut short (its trailing END never comes) */
         double stall;    /* per request: no answer to anything for stall_time */
         usec_t stall_time;
-        double reboot; /* per request: unplanned reboot instead of an answer */
-        double dup;    /* per matching response: not popped, so the same indication comes again */
-        double oom;    /* per DATA_TX: a burst of oom_burst confirms with result 4 starts */
+        uint64_t stall_at; /* also a stall at exactly this request (counted from 1; 0: none) */
+        double reboot;     /* per request: unplanned reboot instead of an answer */
+        double dup;        /* per response: lost before the device sees it, so it sends nothing more and the
+                            * same indication comes again at the next poll */
+        double oom;        /* per DATA_TX: a burst of oom_burst confirms with result 4 starts */
         unsigned oom_burst;
         double hangup; /* per request: sink_dev_take_hangup() reports it; the simulator closes the pty */
 } SinkDevFaults;
@@ -78,6 +80,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SinkDev *, sink_dev_free);
 
 void sink_dev_set_downlink(SinkDev *d, SinkDevDownlinkFn fn, void *userdata);
 
+/* Called when an indication queued with a tag is popped by its matching response: the host got it intact
+ * and answered it. One never popped (refused, lost in a reboot, still queued at the end) may or may not have
+ * reached the host. */
+typedef void (*SinkDevPoppedFn)(SinkDev *d, uint64_t tag, void *userdata);
+void sink_dev_set_popped(SinkDev *d, SinkDevPoppedFn fn, void *userdata);
+
 /* Bytes written by the host. Answers are appended to the output. */
 void sink_dev_input(SinkDev *d, usec_t now, const uint8_t *buf, size_t len);
 /* Lets time pass: ends a reboot (queues the STACK_STATE indication). */
@@ -94,6 +102,10 @@ void sink_dev_output_clear(SinkDev *d);
  * -ENETDOWN if the stack is not running (or the device is rebooting), -ENOBUFS if the queue is full. */
 int sink_dev_queue_data_rx(SinkDev *d, usec_t now, uint32_t src_addr, uint8_t src_ep, uint8_t dst_ep,
                            uint8_t qos_hop, uint32_t travel_time, const uint8_t *apdu, size_t apdu_len);
+/* The same with a non-zero tag reported to the popped callback. */
+int sink_dev_queue_data_rx_tagged(SinkDev *d, usec_t now, uint32_t src_addr, uint8_t src_ep, uint8_t dst_ep,
+                                  uint8_t qos_hop, uint32_t travel_time, const uint8_t *apdu,
+                                  size_t apdu_len, uint64_t tag);
 /* Test hook: any indication; payload[0] is the status byte, overwritten when sent. */
 int sink_dev_queue_indication(SinkDev *d, uint8_t primitive, const uint8_t *payload, size_t len);
 size_t sink_dev_queued(const SinkDev *d);

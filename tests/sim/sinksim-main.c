@@ -34,7 +34,8 @@ static void help(void) {
                "  --start-now              start nodes at once, not at the first poll\n"
                "  --proxies N              number of proxy nodes (default: one per node)\n"
                "  --5g                     5G Mesh endpoints and packet sizes\n"
-               "  --faults SPEC            crc=P,garbage=P,truncate=P,stall=P,stall-time=T,reboot=P,\n"
+               "  --faults SPEC            "
+               "crc=P,garbage=P,truncate=P,stall=P,stall-at=N,stall-time=T,reboot=P,\n"
                "                           "
                "reboot-time=T,dup=P,oom=P,oom-burst=N,hangup=P,replug=T|never,echo\n"
                "  --baud N                 answer only when the port is configured at N bit/s\n"
@@ -50,7 +51,8 @@ static void help(void) {
                "  --no-node-ids            no node_id in the whitelist (the daemon allocates)\n"
                "  --summary-json FILE      write the per-node summary as JSON\n"
                "  --whitelist-yaml FILE    write the wm-provisioning v1 YAML the daemon should import\n"
-               "  --whitelist-only         write the YAML and exit\n"
+               "  --whitelist-only         write the YAML (and --summary-json: the nodes, all pending) and "
+               "exit\n"
                "  --duration T             stop after T even if nodes are pending\n"
                "  --linger T               after the last outcome, serve up to T for the last ACKs (default "
                "2s)\n"
@@ -367,8 +369,18 @@ int main(int argc, char **argv) {
                         return EXIT_FAILURE;
                 }
         }
-        if (arg_whitelist_only)
+        if (arg_whitelist_only) {
+                /* the nodes as they will be (every one pending): the exact count of each kind */
+                if (arg_summary_json) {
+                        r = write_report(arg_summary_json, sink_sim_write_summary_json, s);
+                        if (r < 0) {
+                                fprintf(stderr, "meshprov-sinksim: failed to write '%s': %s\n",
+                                        arg_summary_json, strerror(-r));
+                                return EXIT_FAILURE;
+                        }
+                }
                 return EXIT_SUCCESS;
+        }
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);

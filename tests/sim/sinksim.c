@@ -27,6 +27,8 @@ typedef struct SimNodeExtra {
         uint8_t yaml_key[PROV_FACTORY_KEY_SIZE];
         uint32_t node_id; /* 0: none */
         bool counted;     /* its outcome was counted */
+        bool ack_sent;    /* it sent its DATA_ACK (once: then it is done) */
+        bool ack_taken;   /* the sink handed that DATA_ACK to the host, which answered it */
 } SimNodeExtra;
 
 typedef struct ProxyEntry {
@@ -176,6 +178,14 @@ static int fault_pair(const char *key, const char *value, void *userdata) {
                         return 0;
                 }
                 return parse_sec(value, &c->replug_time);
+        }
+        if (streq(key, "stall-at")) {
+                uint64_t v;
+                int r = safe_atou64(value, &v);
+                if (r < 0 || v == 0)
+                        return -EINVAL;
+                f->stall_at = v;
+                return 0;
         }
         if (streq(key, "oom-burst")) {
                 uint32_t v;
@@ -394,9 +404,10 @@ static void node_account(SinkSim *s, size_t i, usec_t now) {
         s->next_node_deadline = MIN(s->next_node_deadline, sim_node_deadline(&s->nodes[i]));
 }
 
-/* A node transmits: the proxy relays it to the sink, which queues a DATA_RX indication. */
-static void node_send(SinkSim *s, size_t i, usec_t now, const SimPacket *p) {
-        const SimNodeExtra *x = &s->extra[i];
+/* A node transmits: the proxy relays it to the sink, which queues a DATA_RX indication. A DATA_ACK is
+ * tagged with the node, so that the summary can say exactly whose DATA_ACK never reached the host. */
+static void node_send(SinkSim *s, size_t i, usec_t now, const SimPacket *p, bool ack) {
+        SimNodeExtra *x = &s->extra[i];
         uint32_t ms = 0;
         int r;
 
@@ -405,9 +416,11 @@ static void node_send(SinkSim *s, size_t i, usec_t now, const SimPacket *p) {
         if (s->unplugged)
                 r = -ENETDOWN;
         else
-                r = sink_dev_queue_data_rx(s->dev, now, s->nodes[i].cfg.proxy, p->src_ep, p->dst_ep,
-                                           sink_qos_hop_make(1, x->hops), sink_ms_to_travel_time(ms), p->buf,
-                                           p->len);
+                r = sink_dev_queue_data_rx_tagged(s->dev, now, s->nodes[i].cfg.proxy, p->src_ep, p->dst_ep,
+                                                  sink_qos_hop_make(1, x->hops), sink_ms_to_travel_time(ms),
+                                                  p->buf, p->len, ack ? (uint64_t)i + 1 : 0);
+        if (ack)
+                x->ack_sent = true;
         if (r < 0)
                 s->stats.uplinks_lost++; /* the node will time out and retry, as in a real mesh */
         else
@@ -442,12 +455,23 @@ static void on_downlink(SinkDev *d, usec_t now, const SinkDataTx *tx, void *user
                         continue; /* not joined yet: nothing is listening */
                 s->stats.downlink_deliveries++;
                 r = sim_node_on_packet(&s->nodes[i], now, tx->apdu, tx->apdu_len, &out);
-                if (r > 0)
-                        node_send(s, i, now, &out);
+                if (r > 0) /* a DATA_ACK if that made it provisioned, else a START again */
+                        node_send(s, i, now, &out, s->nodes[i].outcome == SIM_NODE_PROVISIONED);
                 node_account(s, i, now);
         }
         if (!any)
                 s->stats.downlinks_unrouted++;
+}
+
+static void on_popped(SinkDev *d, uint64_t tag, void *userdata) {
+        SinkSim *s = userdata;
+
+        if (tag > 0 && tag <= s->n_nodes)
+                s->extra[tag - 1].ack_taken = true;
+}
+
+static bool ack_lost(const SinkSim *s, size_t i) {
+        return s->extra[i].ack_sent && !s->extra[i].ack_taken;
 }
 
 static void run_nodes(SinkSim *s, usec_t now) {
@@ -465,7 +489,7 @@ static void run_nodes(SinkSim *s, usec_t now) {
         while (s->next_to_start < s->n_nodes && s->extra[s->next_to_start].start_at <= now) {
                 size_t i = s->next_to_start++;
                 if (sim_node_start(&s->nodes[i], now, &s->extra[i].rng, &out) > 0)
-                        node_send(s, i, now, &out);
+                        node_send(s, i, now, &out, false);
                 node_account(s, i, now);
         }
 
@@ -475,7 +499,7 @@ static void run_nodes(SinkSim *s, usec_t now) {
         for (size_t i = 0; i < s->next_to_start; i++) {
                 SimNode *n = &s->nodes[i];
                 if (sim_node_deadline(n) <= now && sim_node_on_timer(n, now, &out) > 0)
-                        node_send(s, i, now, &out);
+                        node_send(s, i, now, &out, false);
                 node_account(s, i, now);
         }
 }
@@ -630,6 +654,7 @@ int sink_sim_new(const SinkSimConfig *cfg, usec_t now, SinkSim **ret) {
         if (r < 0)
                 return r;
         sink_dev_set_downlink(s->dev, on_downlink, s);
+        sink_dev_set_popped(s->dev, on_popped, s);
 
         r = build_nodes(s);
         if (r < 0)
@@ -836,12 +861,13 @@ static void json_u64(FILE *f, const char *name, uint64_t v, bool comma) {
 }
 
 int sink_sim_write_summary_json(const SinkSim *s, FILE *f) {
-        size_t outcomes[_SIM_NODE_OUTCOME_MAX] = {}, total_ok = 0;
+        size_t outcomes[_SIM_NODE_OUTCOME_MAX] = {}, total_ok = 0, acks_lost = 0;
         const SinkDevStats *d = sink_dev_stats(s->dev);
 
         for (size_t i = 0; i < s->n_nodes; i++) {
                 outcomes[s->nodes[i].outcome]++;
                 total_ok += as_expected(s, i);
+                acks_lost += ack_lost(s, i);
         }
 
         fprintf(f, "{\n  \"seed\": %" PRIu64 ",\n  \"nodes_total\": %zu,\n  \"as_expected\": %zu,\n",
@@ -873,6 +899,7 @@ int sink_sim_write_summary_json(const SinkSim *s, FILE *f) {
         fprintf(f, "},\n  \"mesh\": {");
         json_u64(f, "uplinks_sent", s->stats.uplinks_sent, true);
         json_u64(f, "uplinks_lost", s->stats.uplinks_lost, true);
+        json_u64(f, "acks_lost", acks_lost, true);
         json_u64(f, "downlinks", s->stats.downlinks, true);
         json_u64(f, "downlinks_unrouted", s->stats.downlinks_unrouted, true);
         json_u64(f, "hangups", s->stats.hangups, true);
@@ -895,6 +922,9 @@ int sink_sim_write_summary_json(const SinkSim *s, FILE *f) {
                         ", \"outcome\": \"%s\", \"expected\": \"%s\", \"as_expected\": %s, ",
                         n->cfg.proxy, sim_node_outcome_to_string(n->outcome),
                         sim_node_outcome_to_string(exp), as_expected(s, i) ? "true" : "false");
+                /* sent its DATA_ACK, which the host never answered: refused by the sink, lost in a reboot or
+                 * a hang-up, or still queued at the end (the host may or may not have seen it) */
+                fprintf(f, "\"ack_lost\": %s, ", ack_lost(s, i) ? "true" : "false");
                 if (n->outcome == SIM_NODE_NACKED && n->nack_reason != 0xFF)
                         fprintf(f, "\"nack_reason\": %u, ", n->nack_reason);
                 else

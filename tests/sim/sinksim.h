@@ -48,8 +48,8 @@ void sink_sim_config_default(SinkSimConfig *c);
 
 /* Parses "whitelisted=80,unknown=10,..." into weights (kinds not named get 0). */
 int sink_sim_parse_mix(const char *s, unsigned mix[static _SIM_NODE_KIND_MAX]);
-/* Parses "crc=0.01,garbage=0.01,truncate=0.01,stall=0.001,stall-time=2s,reboot=0.001,dup=0.01,oom=0.01,
- * oom-burst=5,hangup=0.001,replug=1s|never,echo" into the fault settings. */
+/* Parses "crc=0.01,garbage=0.01,truncate=0.01,stall=0.001,stall-at=150,stall-time=2s,reboot=0.001,dup=0.01,
+ * oom=0.01,oom-burst=5,hangup=0.001,replug=1s|never,echo" into the fault settings. */
 int sink_sim_parse_faults(const char *s, SinkSimConfig *c);
 
 typedef struct SinkSimStats {

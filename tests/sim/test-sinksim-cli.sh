@@ -21,6 +21,12 @@ cmp -s "$dir/a.yaml" "$dir/c.yaml" && fail "different seeds, same whitelist"
 [ "$(grep -c '^  sim-[0-9]' "$dir/a.yaml")" = 45 ] || fail "wrong number of whitelist entries"
 [ "$(stat -c %a "$dir/a.yaml")" = 600 ] || fail "whitelist readable by others"
 grep -q '^version: 1$' "$dir/a.yaml" || fail "no version"
+# with --summary-json the nodes as they will be: the real count of each kind, every one pending
+"$sim" --nodes 50 --mix whitelisted=80,unknown=10,wrong-method=5,wrong-key=5 --seed 9 \
+        --whitelist-yaml "$dir/d.yaml" --whitelist-only --summary-json "$dir/kinds.json"
+python3 -c 'import json,sys,collections as c; d=json.load(open(sys.argv[1]));
+k=c.Counter(n["kind"] for n in d["nodes"]); assert k == {"whitelisted": 40, "unknown": 5, "wrong-method": 3, "wrong-key": 2}, k
+assert d["outcomes"]["pending"] == 50, d["outcomes"]' "$dir/kinds.json" || fail "whitelist-only summary JSON"
 
 # bad values are refused, and a key never shows up in the message
 if "$sim" --nodes -1 2>/dev/null; then fail "negative node count accepted"; fi

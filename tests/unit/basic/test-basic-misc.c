@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+
 #include "hex.h"
 #include "ratelimit.h"
 #include "siphash24.h"
@@ -53,12 +55,54 @@ static void test_cescape_and_topics(void **state) {
         assert_false(topic_level_valid("", 0));
 }
 
+static void test_strlist_format_bounded(void **state) {
+        const char *items[] = { "sink0 up", "sink1 down", "sink2 probing", "sink3 up" };
+        char buf[64];
+
+        /* everything fits */
+        assert_int_equal(strlist_format_bounded(items, 4, buf, sizeof(buf)), 4);
+        assert_string_equal(buf, "sink0 up, sink1 down, sink2 probing, sink3 up");
+        assert_int_equal(strlist_format_bounded(items, 0, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "");
+
+        /* exactly enough for all: no suffix */
+        assert_int_equal(strlist_format_bounded(items, 4, buf,
+                                                strlen("sink0 up, sink1 down, sink2 probing, sink3 up") + 1),
+                         4);
+        assert_string_equal(buf, "sink0 up, sink1 down, sink2 probing, sink3 up");
+
+        /* one byte short: what does not fit is counted, never cut in the middle */
+        assert_int_equal(strlist_format_bounded(items, 4, buf,
+                                                strlen("sink0 up, sink1 down, sink2 probing, sink3 up")),
+                         2);
+        assert_string_equal(buf, "sink0 up, sink1 down, ... and 2 more");
+        assert_int_equal(strlist_format_bounded(items, 4, buf, 30), 1);
+        assert_string_equal(buf, "sink0 up, ... and 3 more");
+        assert_int_equal(strlist_format_bounded(items, 4, buf, 20), 0);
+        assert_string_equal(buf, "... and 4 more");
+
+        /* many: the suffix always fits */
+        const char *many[16];
+        for (size_t i = 0; i < 16; i++)
+                many[i] = "a-sink-with-a-rather-long-name-of-forty-chars down";
+        for (size_t size = 20; size <= 256; size++) {
+                char b[256];
+                size_t shown = strlist_format_bounded(many, 16, b, size);
+                assert_true(shown < 16);
+                assert_true(strlen(b) < size);
+                char want[32];
+                snprintf(want, sizeof(want), "... and %zu more", 16 - shown);
+                assert_non_null(strstr(b, want));
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hex_roundtrip),
                 cmocka_unit_test(test_siphash_paper_vector),
                 cmocka_unit_test(test_ratelimit),
                 cmocka_unit_test(test_cescape_and_topics),
+                cmocka_unit_test(test_strlist_format_bounded),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

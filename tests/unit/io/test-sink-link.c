@@ -43,9 +43,11 @@ typedef struct Fake {
         bool stale;              /* two mismatched confirms before every confirm */
         bool noise;              /* garbage and a bad-CRC frame before every confirm */
         uint32_t answer_baud;    /* 0: any */
-        bool reboot_after_tx;    /* reboot right after the next DATA_TX was taken */
-        unsigned discard_tx;     /* DATA_TX confirmed by us, then a TX indication "discarded" */
-        bool stale_echo_tx;      /* an SDK16 echo about some other frame before the next DATA_TX confirm */
+        uint8_t version_error;   /* non-zero: reads of cMeshAPIVersion answered with this result by us ... */
+        uint32_t version_ok_baud; /* ... except at this rate (0: none) */
+        bool reboot_after_tx;     /* reboot right after the next DATA_TX was taken */
+        unsigned discard_tx;      /* DATA_TX confirmed by us, then a TX indication "discarded" */
+        bool stale_echo_tx;       /* an SDK16 echo about some other frame before the next DATA_TX confirm */
         /* the device's next answer to a request with this primitive is mangled on its way */
         uint8_t mangle_primitive;
         enum { MANGLE_NONE, MANGLE_CUT, MANGLE_CRC, MANGLE_DROP_FIRST } mangle;
@@ -187,6 +189,18 @@ static void fake_handle(Fake *f, const SinkFrame *fr) {
         if (f->deaf > 0) {
                 f->deaf--;
                 return;
+        }
+        if (m.type == SINK_MSG_CSAP_ATTR_READ_REQ && m.attr_id == SINK_CSAP_MESH_API_VERSION &&
+            f->version_error != 0) {
+                uint32_t speed = 0;
+                assert_int_equal(pty_get_speed(f->slave, &speed), 0);
+                if (speed != f->version_ok_baud) {
+                        /* result, attribute id (le16), no value */
+                        const uint8_t p[] = { f->version_error, SINK_CSAP_MESH_API_VERSION, 0, 0 };
+                        fake_write_frame(f, SINK_PRIM_CSAP_ATTR_READ | SINK_PRIM_REPLY_BIT, fr->frame_id, p,
+                                         sizeof(p));
+                        return;
+                }
         }
         if (m.type == SINK_MSG_RESPONSE && f->drop_responses > 0) {
                 f->drop_responses--;
@@ -586,6 +600,73 @@ static void test_no_answer_at_any_rate(void **state) {
         world_done(&w);
 }
 
+static bool went_up(const Host *h) {
+        for (size_t k = 0; k < h->n_states; k++)
+                if (h->states[k] == SINK_LINK_UP)
+                        return true;
+        return false;
+}
+
+/* The link is up only after a successful read: a sink that answers the probe with an error result has not
+ * proven the rate. */
+static void test_probe_needs_successful_read(void **state) {
+        World w;
+        SinkLinkInfo i;
+
+        /* an error at 125000, a good answer at 115200: up at 115200 */
+        world_init(&w);
+        w.o.request_timeout = 2 * USEC_PER_SEC; /* no timeout is expected at all */
+        fake_init(&w.f, w.e, &w.dc);
+        w.f.version_error = SINK_ATTR_ACCESS_DENIED;
+        w.f.version_ok_baud = 115200;
+        w.o.device = w.f.link;
+        host_start(&w.h, w.e, &w.o);
+        assert_true(WAIT_FOR(w.e, DEADLINE, link_up(&w.h)));
+        sink_link_get_info(w.h.link, &i);
+        assert_int_equal(i.baud, 115200);
+        assert_int_equal(i.api_version, 19);
+        /* 125000 once (an answer is not retried), 115200: the probe and the settings read */
+        assert_int_equal(w.f.n_probes, 3);
+        assert_int_equal(w.f.probe_speeds[0], 125000);
+        assert_int_equal(w.f.probe_speeds[1], 115200);
+        assert_int_equal(sink_link_get_stats(w.h.link)->probe_failures, 1);
+        assert_int_equal(sink_link_get_stats(w.h.link)->timeouts, 0);
+        world_done(&w);
+
+        /* errors at every rate: never up, DOWN and opened again with backoff, the settings never read */
+        world_init(&w);
+        w.o.request_timeout = 2 * USEC_PER_SEC;
+        fake_init(&w.f, w.e, &w.dc);
+        w.f.version_error = SINK_ATTR_UNSUPPORTED;
+        w.o.device = w.f.link;
+        host_start(&w.h, w.e, &w.o);
+        assert_true(WAIT_FOR(w.e, DEADLINE, sink_link_get_stats(w.h.link)->opens >= 3));
+        assert_false(went_up(&w.h));
+        assert_true(sink_link_get_stats(w.h.link)->probe_failures >= 6);
+        assert_int_equal(sink_link_get_stats(w.h.link)->link_ups, 0);
+        assert_int_equal(sink_link_get_stats(w.h.link)->timeouts, 0);
+        assert_int_equal(w.f.node_address_reads, 0);
+        assert_int_equal(w.h.states[0], SINK_LINK_DOWN);
+        assert_int_equal(w.h.states[1], SINK_LINK_PROBING);
+        assert_int_equal(w.h.states[2], SINK_LINK_DOWN);
+        world_done(&w);
+
+        /* the configured rate answers with an error: DOWN, and tried again later */
+        world_init(&w);
+        w.o.baud = 115200;
+        fake_init(&w.f, w.e, &w.dc);
+        w.f.version_error = SINK_ATTR_WRONG_STATE;
+        w.o.device = w.f.link;
+        host_start(&w.h, w.e, &w.o);
+        assert_true(WAIT_FOR(w.e, DEADLINE, sink_link_get_stats(w.h.link)->opens >= 2));
+        assert_false(went_up(&w.h));
+        for (size_t k = 0; k < w.f.n_probes; k++)
+                assert_int_equal(w.f.probe_speeds[k], 115200);
+        w.f.version_error = 0; /* the sink comes to its senses */
+        assert_true(WAIT_FOR(w.e, DEADLINE, link_up(&w.h)));
+        world_done(&w);
+}
+
 static void test_stale_confirms_skipped(void **state) {
         World w;
         SinkLinkInfo i;
@@ -793,6 +874,50 @@ static void test_duplicate_indication_dispatched_once(void **state) {
         world_done(&w);
 }
 
+static int queue_uplink_payload(World *w, uint32_t src, uint8_t tag) {
+        uint8_t pdu[sizeof(start_pdu)];
+
+        memcpy(pdu, start_pdu, sizeof(pdu));
+        pdu[sizeof(pdu) - 1] = tag;
+        return sink_dev_queue_data_rx(w->f.dev, now(CLOCK_MONOTONIC), src, 246, 255, sink_qos_hop_make(1, 3),
+                                      128, pdu, sizeof(pdu));
+}
+
+/* "Send the next one" is lost on its way: the device keeps the indication and says nothing more (no error
+ * echo on older firmware), the host times out, polls again and gets the same frame id and bytes. It must
+ * not act on it twice. */
+static void test_duplicate_after_lost_next_response(void **state) {
+        World w;
+        const SinkLinkStats *st;
+
+        world_init(&w);
+        world_start(&w);
+        assert_true(WAIT_FOR(w.e, DEADLINE, link_up(&w.h)));
+        st = sink_link_get_stats(w.h.link);
+        w.f.drop_responses = 1;
+        assert_int_equal(queue_uplink_payload(&w, 0x2002, 1), 0);
+        assert_int_equal(queue_uplink_payload(&w, 0x2003, 2), 0);
+        assert_int_equal(queue_uplink_payload(&w, 0x2004, 3), 0);
+        assert_true(WAIT_FOR(w.e, DEADLINE, sink_dev_queued(w.f.dev) == 0 && w.h.uplinks >= 3));
+        assert_true(WAIT_FOR(w.e, 200 * USEC_PER_MSEC, false) == false); /* nothing more comes */
+        assert_int_equal(w.h.uplinks, 3);
+        assert_int_equal(w.h.last_up.source_address, 0x2004);
+        assert_int_equal(st->duplicates, 1);
+        assert_true(st->timeouts >= 1); /* the device was silent after the lost response */
+        assert_int_equal(st->link_downs, 0);
+        assert_int_equal(sink_dev_stats(w.f.dev)->indications_popped, 3);
+        assert_int_equal(sink_dev_prot_seq(w.f.dev), 3);
+
+        /* a reboot: the STACK_STATE is acted on, and the same bytes with a frame id seen before are new */
+        sink_dev_reboot(w.f.dev, now(CLOCK_MONOTONIC));
+        assert_true(
+                WAIT_FOR(w.e, DEADLINE, st->reboots == 1 && link_up(&w.h) && sink_dev_queued(w.f.dev) == 0));
+        assert_int_equal(queue_uplink_payload(&w, 0x2002, 1), 0);
+        assert_true(WAIT_FOR(w.e, DEADLINE, w.h.uplinks == 4));
+        assert_int_equal(st->duplicates, 1);
+        world_done(&w);
+}
+
 static void test_reboot_rereads_and_resends(void **state) {
         World w;
         static const uint8_t data[] = { 0x04, 0x01, 0x00, 0x20, 0x00, 0x07, 0x00 };
@@ -992,6 +1117,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_link_up_reads_settings, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_baud_probe_order, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_answer_at_any_rate, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_probe_needs_successful_read, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_confirms_skipped, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_timeouts_retried, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stall_takes_link_down_and_back, setup, teardown),
@@ -1001,6 +1127,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_discarded_and_stale_echo, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_queue_bounds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_duplicate_indication_dispatched_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_duplicate_after_lost_next_response, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reboot_rereads_and_resends, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hangup_and_replug, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_garbage_and_bad_crc, setup, teardown),

@@ -107,6 +107,42 @@ static void test_poll_and_responses(void **state) {
         assert_int_equal(sink_dev_stats(d)->indications_popped, 3);
 }
 
+static void on_popped(SinkDev *d, uint64_t tag, void *userdata) {
+        uint64_t *popped = userdata;
+        popped[tag]++;
+}
+
+/* A tagged indication is reported once, when its matching response pops it; not when it is only sent, nor
+ * when a reboot drops it. */
+static void test_popped_tags(void **state) {
+        _cleanup_(sink_dev_freep) SinkDev *d = dev_default();
+        uint64_t popped[4] = {};
+        TestHost h;
+
+        host_init(&h);
+        sink_dev_set_popped(d, on_popped, popped);
+        assert_int_equal(
+                sink_dev_queue_data_rx_tagged(d, 0, 0x11, 246, 255, 0x05, 128, (const uint8_t *)"a", 1, 1),
+                0);
+        queue_rx(d, 0x22, "b"); /* no tag */
+        assert_int_equal(
+                sink_dev_queue_data_rx_tagged(d, 0, 0x33, 246, 255, 0x05, 128, (const uint8_t *)"c", 1, 3),
+                0);
+
+        assert_int_equal(host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 2);
+        assert_int_equal(popped[1], 0); /* sent, not answered yet */
+        assert_int_equal(host_respond(&h, d, 0, SINK_PRIM_DATA_RX_IND, 7, SINK_RESPONSE_NEXT), 1);
+        assert_int_equal(popped[1], 0); /* a response that does not match */
+        assert_int_equal(host_respond(&h, d, 0, SINK_PRIM_DATA_RX_IND, 0, SINK_RESPONSE_NEXT), 1);
+        assert_int_equal(popped[1], 1);
+        assert_int_equal(host_respond(&h, d, 0, SINK_PRIM_DATA_RX_IND, 1, SINK_RESPONSE_NEXT), 1);
+        assert_int_equal(popped[0] + popped[1] + popped[2] + popped[3], 1);
+        /* the third one was sent, then the sink rebooted before its response: never reported */
+        sink_dev_reboot(d, 0);
+        assert_int_equal(popped[3], 0);
+        assert_int_equal(popped[1], 1);
+}
+
 static void test_stop_reboots(void **state) {
         SinkDevConfig c;
         sink_dev_config_default(&c);
@@ -450,7 +486,8 @@ static void test_faults(void **state) {
         assert_int_equal(sink_dev_stats(d)->fault_crc, 2);
         d = sink_dev_free(d);
 
-        /* duplicates: the matching response is "lost", the same frame id comes again */
+        /* duplicates: the response is lost before the device sees it, "send the next one" included: it
+         * says nothing, keeps the indication, and the next poll brings the same frame id again */
         sink_dev_config_default(&c);
         c.faults.dup = 1.0;
         d = dev_new(&c);
@@ -459,10 +496,14 @@ static void test_faults(void **state) {
         queue_rx(d, 0x22, "b");
         host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_POLL_REQ });
         assert_int_equal(h.msg[1].frame_id, 0);
-        assert_int_equal(host_respond(&h, d, 0, SINK_PRIM_DATA_RX_IND, 0, SINK_RESPONSE_NEXT), 1);
-        assert_int_equal(h.msg[0].frame_id, 0);
-        assert_int_equal(h.msg[0].data_rx.src_addr, 0x11);
+        assert_int_equal(host_respond(&h, d, 0, SINK_PRIM_DATA_RX_IND, 0, SINK_RESPONSE_NEXT), 0);
         assert_int_equal(sink_dev_stats(d)->fault_dup, 1);
+        assert_int_equal(sink_dev_queued(d), 2);
+        assert_int_equal(sink_dev_prot_seq(d), 0);
+        assert_int_equal(host_request(&h, d, 1, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 2);
+        assert_int_equal(h.msg[0].result, SINK_POLL_PENDING);
+        assert_int_equal(h.msg[1].frame_id, 0);
+        assert_int_equal(h.msg[1].data_rx.src_addr, 0x11);
         d = sink_dev_free(d);
 
         /* out of memory bursts */
@@ -489,6 +530,21 @@ static void test_faults(void **state) {
         assert_int_equal(host_request(&h, d, 999 * MS, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 0);
         assert_int_equal(sink_dev_stats(d)->stalls, 1);
         assert_int_equal(sink_dev_stats(d)->dropped_while_stalled, 1);
+        d = sink_dev_free(d);
+
+        /* a stall at exactly the third request, and no other */
+        sink_dev_config_default(&c);
+        c.faults.stall_at = 3;
+        c.faults.stall_time = 1000 * MS;
+        d = dev_new(&c);
+        host_init(&h);
+        assert_int_equal(host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 1);
+        assert_int_equal(host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 1);
+        assert_int_equal(host_request(&h, d, 0, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 0);
+        assert_int_equal(host_request(&h, d, 999 * MS, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 0);
+        for (int i = 0; i < 20; i++)
+                assert_int_equal(host_request(&h, d, 1000 * MS, (SinkMsg){ .type = SINK_MSG_POLL_REQ }), 1);
+        assert_int_equal(sink_dev_stats(d)->stalls, 1);
         d = sink_dev_free(d);
 
         /* garbage before frames and truncated frames: the host resynchronises on the next good frame */
@@ -540,6 +596,7 @@ int main(void) {
                 cmocka_unit_test(test_poll_nothing),
                 cmocka_unit_test(test_never_speaks_unprompted),
                 cmocka_unit_test(test_poll_and_responses),
+                cmocka_unit_test(test_popped_tags),
                 cmocka_unit_test(test_stop_reboots),
                 cmocka_unit_test(test_attributes),
                 cmocka_unit_test(test_start_reports_missing_settings),
