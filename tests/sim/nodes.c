@@ -105,6 +105,8 @@ int sim_node_start(SimNode *n, usec_t now, SimRand *rng, SimPacket *ret) {
         /* drawn even for method 0, so that a node's stream does not depend on its method */
         sim_rand_bytes(rng, iv, sizeof(iv));
         sid = (uint8_t)sim_rand_below(rng, 256);
+        if (n->cfg.session_id_set)
+                sid = n->cfg.session_id;
         return sim_node_start_fixed(n, now, iv, sid, ret);
 }
 

@@ -81,6 +81,12 @@ typedef struct SimNodeConfig {
         SimNodeKind kind;
         usec_t timeout;    /* first wait after START; doubled on each retry */
         unsigned nb_retry; /* STARTs after the first; default 3 */
+        /* The session id is drawn at random unless session_id_set. A node checks only the session id of what
+         * it receives (ref-provisioning.md §13.1), and the simulator hands a proxy's downlinks to every node
+         * behind it: nodes sharing a proxy get distinct ids, so that one's NACK does not end another's run
+         * (which a real mesh would risk once in 256 pairs, and which would make a run's outcome unclear). */
+        bool session_id_set;
+        uint8_t session_id;
 } SimNodeConfig;
 
 /* One packet the node sends (START or DATA_ACK), to be heard by the sink as a DATA_RX indication. */

@@ -297,7 +297,7 @@ static void make_uuid(SimRand *rng, uint8_t out[16]) {
 static int build_nodes(SinkSim *s) {
         const SinkSimConfig *c = &s->cfg;
         _cleanup_free_ SimNodeKind *kinds = NULL;
-        _cleanup_free_ uint8_t *proxy_hops = NULL;
+        _cleanup_free_ uint8_t *proxy_hops = NULL, *proxy_sid_base = NULL;
         uint8_t authenticators[SIM_AUTHENTICATORS][16];
         size_t n = c->n_nodes, n_proxies;
         SimRand gen;
@@ -313,7 +313,8 @@ static int build_nodes(SinkSim *s) {
         s->by_proxy = new0(ProxyEntry, n);
         kinds = new0(SimNodeKind, n);
         proxy_hops = new0(uint8_t, n_proxies);
-        if (!s->nodes || !s->extra || !s->by_proxy || !kinds || !proxy_hops)
+        proxy_sid_base = new0(uint8_t, n_proxies);
+        if (!s->nodes || !s->extra || !s->by_proxy || !kinds || !proxy_hops || !proxy_sid_base)
                 return -ENOMEM;
 
         assign_kinds(c->mix, n, &gen, kinds);
@@ -321,6 +322,12 @@ static int build_nodes(SinkSim *s) {
                 make_uuid(&gen, authenticators[i]);
         for (size_t i = 0; i < n_proxies; i++)
                 proxy_hops[i] = (uint8_t)(1 + sim_rand_below(&gen, 5));
+        {
+                SimRand sg; /* its own stream: everything drawn from gen stays as it was */
+                sim_rand_seed(&sg, c->seed ^ 0x5E5510D5u);
+                for (size_t i = 0; i < n_proxies; i++)
+                        proxy_sid_base[i] = (uint8_t)sim_rand_below(&sg, 256);
+        }
 
         for (size_t i = 0; i < n; i++) {
                 SimNodeExtra *x = &s->extra[i];
@@ -338,6 +345,9 @@ static int build_nodes(SinkSim *s) {
                 sim_rand_fork(&gen, i, &nr);
                 nc.proxy = 0x00A00000u + (uint32_t)p * 17u + 1u;
                 x->hops = proxy_hops[p];
+                /* distinct session ids behind one proxy (nodes i = p, p + n_proxies, ...): see nodes.h */
+                nc.session_id_set = true;
+                nc.session_id = (uint8_t)(proxy_sid_base[p] + i / n_proxies);
 
                 switch (nc.kind) {
                 case SIM_NODE_UNSECURED:
