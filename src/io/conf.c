@@ -605,6 +605,20 @@ static int warn_add(Config *c, bool error, bool capped, const char *file, unsign
         return 0;
 }
 
+/* A bad environment value: an error (conf_validate() fails), not a warning. A container is configured only
+ * through its environment, and a typo there must stop it rather than fall back to a default. Not capped. */
+_printf_(2, 3) static int conf_env_error(Config *c, const char *format, ...) {
+        va_list ap;
+        char *m;
+
+        va_start(ap, format);
+        int n = vasprintf(&m, format, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        return warn_add(c, true, false, NULL, 0, m);
+}
+
 /* A warning while loading: kept up to CONF_WARNINGS_MAX, then only counted. Returns 0 or -ENOMEM. */
 _printf_(4, 5) static int conf_warn(Config *c, const char *file, unsigned line, const char *format, ...) {
         va_list ap;
@@ -729,8 +743,7 @@ static int conf_assign(Config *c, const ConfItem *it, void *base, ConfSource *sl
                 it->type->expect(it, expect, sizeof(expect));
                 escape_value(it, value, esc, sizeof(esc));
                 if (origin->env)
-                        return conf_warn(c, NULL, 0, "Invalid $%s=%s (expected %s), ignoring", origin->env,
-                                         esc, expect);
+                        return conf_env_error(c, "Invalid $%s=%s (expected %s)", origin->env, esc, expect);
                 return conf_warn(c, origin->file, origin->line, "Invalid %s=%s (expected %s), ignoring",
                                  it->key, esc, expect);
         }
@@ -1064,8 +1077,8 @@ static int conf_apply_env(Config *c, const ConfOptions *o) {
                         continue;
                 size_t n = strlen(v);
                 if (n > CONF_LINE_MAX || has_control_chars(v, n)) {
-                        r = conf_warn(c, NULL, 0, "Invalid $%s (control characters or too long), ignoring",
-                                      env_table[i].name);
+                        r = conf_env_error(c, "Invalid $%s (control characters or too long)",
+                                           env_table[i].name);
                         if (r < 0)
                                 return r;
                         continue;
@@ -1073,9 +1086,8 @@ static int conf_apply_env(Config *c, const ConfOptions *o) {
                 if (env_table[i].invert) {
                         int b = parse_boolean(v);
                         if (b < 0) {
-                                r = conf_warn(c, NULL, 0,
-                                              "Invalid $%s=%s (expected true or false), ignoring",
-                                              env_table[i].name, cescape_str(v, esc, sizeof(esc)));
+                                r = conf_env_error(c, "Invalid $%s=%s (expected true or false)",
+                                                   env_table[i].name, cescape_str(v, esc, sizeof(esc)));
                                 if (r < 0)
                                         return r;
                                 continue;
@@ -1266,6 +1278,9 @@ int conf_validate(Config *c) {
 
         assert(c);
         warnings_truncate(c, c->n_load_warnings);
+
+        for (size_t i = 0; i < c->n_load_warnings; i++) /* bad environment values */
+                errors += c->warnings[i].error;
 
         r = validate_sinks(c, &errors);
         if (r < 0)

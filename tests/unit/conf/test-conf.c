@@ -732,9 +732,8 @@ static void test_log_warnings(void **state) {
         assert_int_equal(l.n, 5);
         assert_int_equal(l.level[0], LOG_WARNING);
         assert_string_equal(l.text[0], "test.conf:2: Invalid Qos=9 (expected a number in 0..2), ignoring");
-        assert_int_equal(l.level[1], LOG_WARNING);
-        assert_string_equal(l.text[1],
-                            "Invalid $MESHPROV_MQTT_PORT=x (expected a number in 1..65535), ignoring");
+        assert_int_equal(l.level[1], LOG_ERR); /* a bad environment value is an error */
+        assert_string_equal(l.text[1], "Invalid $MESHPROV_MQTT_PORT=x (expected a number in 1..65535)");
         assert_int_equal(l.level[2], LOG_ERR);
         assert_string_equal(l.text[2], "test.conf:4: [Api] Enabled=yes needs a broker: set [Mqtt] Host=");
         assert_int_equal(l.level[3], LOG_WARNING);
