@@ -18,11 +18,12 @@
 #include "masterkey.h"
 #include "string-util.h"
 
-#define STATUS_INTERVAL (5 * USEC_PER_SEC)
-#define PRUNE_INTERVAL  USEC_PER_HOUR
-#define PRUNE_BATCH     5000u
-#define AUDIT_RETRY_MIN (250 * USEC_PER_MSEC)
-#define AUDIT_RETRY_MAX (30 * USEC_PER_SEC)
+#define STATUS_INTERVAL  (5 * USEC_PER_SEC)
+#define PRUNE_INTERVAL   USEC_PER_HOUR
+#define PRUNE_BATCH      5000u
+#define AUDIT_RETRY_MIN  (250 * USEC_PER_MSEC)
+#define AUDIT_RETRY_MAX  (30 * USEC_PER_SEC)
+#define AUDIT_RETRY_BUSY (50 * USEC_PER_MSEC)
 
 /* ---- engine ---- */
 
@@ -249,8 +250,17 @@ static void manager_arm_engine_timer(Manager *m, usec_t deadline) {
 
 static void manager_audit_flush(Manager *m) {
         uint64_t dropped = m->audit.dropped;
+        bool retry = m->audit.failing;
         char ts[64];
-        int r = audit_queue_flush(&m->audit);
+        int r;
+
+        /* A retry does not wait for the lock as long as the first attempt did: the event loop would stall
+         * for BusyTimeoutSec on every retry while another process (a long meshprovctl import) writes. */
+        if (retry)
+                (void)store_set_busy_timeout(m->store, AUDIT_RETRY_BUSY);
+        r = audit_queue_flush(&m->audit);
+        if (retry)
+                (void)store_set_busy_timeout(m->store, m->config->store.busy_timeout ?: 5 * USEC_PER_SEC);
 
         if (r >= 0) {
                 if (m->audit_backoff > 0)

@@ -597,6 +597,13 @@ int store_open(const char *path, const StoreOptions *opts, Store **ret) {
         return n;
 }
 
+int store_set_busy_timeout(Store *s, usec_t timeout) {
+        if (!s)
+                return -EINVAL;
+        return sqlite_errno(
+                sqlite3_busy_timeout(s->db, (int)MIN(timeout / USEC_PER_MSEC, (usec_t)INT32_MAX)));
+}
+
 Store *store_free(Store *s) {
         if (!s)
                 return NULL;

@@ -42,6 +42,9 @@ typedef struct StoreOptions {
  * database's secrets were written with (checked against a value stored on the first open with a key). */
 int store_open(const char *path, const StoreOptions *opts, Store **ret);
 Store *store_free(Store *s);
+/* How long a write waits for another writer (0: fail at once with -EBUSY). */
+int store_set_busy_timeout(Store *s, usec_t timeout);
+
 DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);
 int store_schema_version(Store *s);
 
