@@ -7,6 +7,8 @@ Measures, with a real mosquitto and meshprovd (cloud mode, [Api] Enabled=yes):
     the daemon applies a bulk chunk, and the final transaction, on its one event loop, so this is what an
     import costs the nodes that join meanwhile;
   - the daemon's resident memory before and after.
+With --via db the import is done with `meshprovctl --db` next to the running daemon instead: one long
+write transaction that the daemon's audit writes must wait out.
 Nothing is asserted; the results go to docs/performance.md.
 
     bench/bench_api.py --build-dir build [--devices 20000]
@@ -61,6 +63,8 @@ def main():
     ap.add_argument("--build-dir", default="build")
     ap.add_argument("--devices", type=int, default=20000)
     ap.add_argument("--rate", type=int, default=50)
+    ap.add_argument("--via", choices=("api", "db"), default="api",
+                    help="import through the management API, or with meshprovctl --db next to the daemon")
     a = ap.parse_args()
     os.environ["MESHPROV_BUILD_DIR"] = h.BUILD_DIR = os.path.abspath(a.build_dir)
 
@@ -89,8 +93,9 @@ def main():
     time.sleep(5)
     stream.phase = "import"
     t0 = time.monotonic()
-    p = subprocess.run([h.binary("meshprovctl"), "--mqtt", f"127.0.0.1:{broker.port}", "--instance", INSTANCE,
-                        "import", fleet_yaml], capture_output=True, text=True)
+    where = ["--mqtt", f"127.0.0.1:{broker.port}", "--instance", INSTANCE] if a.via == "api" else ["--db", d.db]
+    p = subprocess.run([h.binary("meshprovctl"), *where, "import", fleet_yaml], capture_output=True, text=True)
+    log = d.read_log()
     import_s = time.monotonic() - t0
     stream.phase = "after"
     time.sleep(3)
@@ -104,7 +109,8 @@ def main():
 
     if p.returncode != 0:
         sys.exit(f"import failed: {p.stderr[-2000:]}")
-    print(f"api: {a.devices} devices imported through the API in {import_s:.1f} s "
+    via = "through the API" if a.via == "api" else "with meshprovctl --db while the daemon runs"
+    print(f"{a.via}: {a.devices} devices imported {via} in {import_s:.1f} s "
           f"({a.devices / import_s:.0f}/s)")
     for phase in ("idle", "import"):
         lat = stream.latencies(phase)
@@ -112,7 +118,8 @@ def main():
         if lat:
             print(f"  {phase:6}: {len(lat)}/{sent} STARTs answered; START->DATA p50 {pct(lat, 50):.1f} ms, "
                   f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms")
-    print(f"  meshprovd RSS {rss0} KiB after start, {rss1} KiB after the import")
+    print(f"  meshprovd RSS {rss0} KiB after start, {rss1} KiB after the import; audit write retries: "
+          f"{log.count('Failed to write')} logged")
 
 
 if __name__ == "__main__":

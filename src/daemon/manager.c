@@ -18,12 +18,12 @@
 #include "masterkey.h"
 #include "string-util.h"
 
-#define STATUS_INTERVAL  (5 * USEC_PER_SEC)
-#define PRUNE_INTERVAL   USEC_PER_HOUR
-#define PRUNE_BATCH      5000u
-#define AUDIT_RETRY_MIN  (250 * USEC_PER_MSEC)
-#define AUDIT_RETRY_MAX  (30 * USEC_PER_SEC)
-#define AUDIT_RETRY_BUSY (50 * USEC_PER_MSEC)
+#define STATUS_INTERVAL (5 * USEC_PER_SEC)
+#define PRUNE_INTERVAL  USEC_PER_HOUR
+#define PRUNE_BATCH     5000u
+#define AUDIT_RETRY_MIN (250 * USEC_PER_MSEC)
+#define AUDIT_RETRY_MAX (30 * USEC_PER_SEC)
+#define AUDIT_BUSY      (100 * USEC_PER_MSEC)
 
 /* ---- engine ---- */
 
@@ -250,17 +250,14 @@ static void manager_arm_engine_timer(Manager *m, usec_t deadline) {
 
 static void manager_audit_flush(Manager *m) {
         uint64_t dropped = m->audit.dropped;
-        bool retry = m->audit.failing;
         char ts[64];
         int r;
 
-        /* A retry does not wait for the lock as long as the first attempt did: the event loop would stall
-         * for BusyTimeoutSec on every retry while another process (a long meshprovctl import) writes. */
-        if (retry)
-                (void)store_set_busy_timeout(m->store, AUDIT_RETRY_BUSY);
+        /* Audit rows can wait, the event loop cannot: a write waits only AUDIT_BUSY for another writer's
+         * lock (a long meshprovctl import), not BusyTimeoutSec, and is retried from a timer. */
+        (void)store_set_busy_timeout(m->store, AUDIT_BUSY);
         r = audit_queue_flush(&m->audit);
-        if (retry)
-                (void)store_set_busy_timeout(m->store, m->config->store.busy_timeout ?: 5 * USEC_PER_SEC);
+        (void)store_set_busy_timeout(m->store, m->config->store.busy_timeout ?: 5 * USEC_PER_SEC);
 
         if (r >= 0) {
                 if (m->audit_backoff > 0)
