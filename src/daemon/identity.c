@@ -52,7 +52,13 @@ static int lookup_identity(void *userdata, const uint8_t *uid, size_t uid_len, P
 static int lookup_allocate(void *userdata, const ProvIdentity *identity, const uint8_t *uid, size_t uid_len,
                            uint32_t *ret) {
         IdentitySource *src = userdata;
-        return store_address_allocate(src->store, identity->network, uid, uid_len, now(CLOCK_REALTIME), ret);
+        int r;
+
+        (void)store_set_busy_timeout(src->store, STORE_PATH_BUSY);
+        r = store_address_allocate(src->store, identity->network, uid, uid_len, now(CLOCK_REALTIME), ret);
+        if (src->busy_timeout > 0)
+                (void)store_set_busy_timeout(src->store, src->busy_timeout);
+        return r;
 }
 
 void identity_source_init(IdentitySource *src, Store *store, ProvLookup *ret_lookup) {

@@ -23,7 +23,6 @@
 #define PRUNE_BATCH     5000u
 #define AUDIT_RETRY_MIN (250 * USEC_PER_MSEC)
 #define AUDIT_RETRY_MAX (30 * USEC_PER_SEC)
-#define AUDIT_BUSY      (100 * USEC_PER_MSEC)
 
 /* ---- engine ---- */
 
@@ -253,9 +252,9 @@ static void manager_audit_flush(Manager *m) {
         char ts[64];
         int r;
 
-        /* Audit rows can wait, the event loop cannot: a write waits only AUDIT_BUSY for another writer's
-         * lock (a long meshprovctl import), not BusyTimeoutSec, and is retried from a timer. */
-        (void)store_set_busy_timeout(m->store, AUDIT_BUSY);
+        /* Audit rows can wait, the event loop cannot: a write waits only STORE_PATH_BUSY for another
+         * writer's lock (a long meshprovctl import), not BusyTimeoutSec, and is retried from a timer. */
+        (void)store_set_busy_timeout(m->store, STORE_PATH_BUSY);
         r = audit_queue_flush(&m->audit);
         (void)store_set_busy_timeout(m->store, m->config->store.busy_timeout ?: 5 * USEC_PER_SEC);
 
@@ -761,6 +760,7 @@ int manager_new(const char *config_path, Config *config, Manager **ret) {
         (void)sd_event_source_set_enabled(m->audit_retry, SD_EVENT_OFF);
 
         identity_source_init(&m->identity, m->store, &m->lookup);
+        m->identity.busy_timeout = m->config->store.busy_timeout ?: 5 * USEC_PER_SEC;
         if (random_bytes(m->engine_config.hash_key, sizeof(m->engine_config.hash_key)) < 0)
                 return log_error_errno(-EIO, "Failed to get random bytes.");
         engine_config_from(m->config, &m->engine_config);
