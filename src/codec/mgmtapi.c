@@ -530,7 +530,7 @@ static int network_from_pb(const Check *c, const PbNetwork *p, MgmtNetwork *n) {
         n->network_address = p->network_address;
         if (c->strict && !prov_network_address_valid(n->network_address))
                 return fail(c, MGMT_INVALID, "network_address",
-                            "%" PRIu32 " is not allowed (1..16777214, not 11184810 or 5592405)",
+                            "0x%06" PRIX32 " is not allowed (0x000001..0xFFFFFE, not 0xAAAAAA or 0x555555)",
                             n->network_address);
         if (c->strict && !p->has_channel)
                 return fail(c, MGMT_INVALID, "channel", "missing");

@@ -144,8 +144,8 @@ static int network_check_fields(const StoreNetwork *n, bool keys_set, StoreError
                 return store_error(err, -EINVAL, "profile", "Unknown profile (2.4G, SubG or 5GMesh)");
         if (!prov_network_address_valid(n->network_address))
                 return store_error(err, -EINVAL, "network_address",
-                                   "Network address %" PRIu32 " is not allowed (1..16777214, "
-                                   "not 11184810 or 5592405)",
+                                   "Network address 0x%06" PRIX32 " is not allowed (0x000001..0xFFFFFE, "
+                                   "not 0xAAAAAA or 0x555555)",
                                    n->network_address);
         if (!prov_channel_valid(n->profile, n->channel))
                 return store_error(err, -EINVAL, "channel",
