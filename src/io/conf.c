@@ -605,31 +605,32 @@ static int warn_add(Config *c, bool error, bool capped, const char *file, unsign
         return 0;
 }
 
+_printf_(6, 0) static int warn_addv(Config *c, bool error, bool capped, const char *file, unsigned line,
+                                    const char *format, va_list ap) {
+        char *m;
+
+        if (vasprintf(&m, format, ap) < 0)
+                return -ENOMEM;
+        return warn_add(c, error, capped, file, line, m);
+}
+
 /* A bad environment value: an error (conf_validate() fails), not a warning. A container is configured only
  * through its environment, and a typo there must stop it rather than fall back to a default. Not capped. */
 _printf_(2, 3) static int conf_env_error(Config *c, const char *format, ...) {
         va_list ap;
-        char *m;
-
         va_start(ap, format);
-        int n = vasprintf(&m, format, ap);
+        int r = warn_addv(c, true, false, NULL, 0, format, ap);
         va_end(ap);
-        if (n < 0)
-                return -ENOMEM;
-        return warn_add(c, true, false, NULL, 0, m);
+        return r;
 }
 
 /* A warning while loading: kept up to CONF_WARNINGS_MAX, then only counted. Returns 0 or -ENOMEM. */
 _printf_(4, 5) static int conf_warn(Config *c, const char *file, unsigned line, const char *format, ...) {
         va_list ap;
-        char *m;
-
         va_start(ap, format);
-        int n = vasprintf(&m, format, ap);
+        int r = warn_addv(c, false, true, file, line, format, ap);
         va_end(ap);
-        if (n < 0)
-                return -ENOMEM;
-        return warn_add(c, false, true, file, line, m);
+        return r;
 }
 
 /* A finding of conf_validate(), located where the value at came from. */
