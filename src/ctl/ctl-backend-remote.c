@@ -99,9 +99,9 @@ static void on_connect(Mqtt *m, void *userdata) {
                 r->connect_error = -EINVAL;
                 return;
         }
-        q = mqtt_subscribe(m, filter, 1);
+        q = mqtt_subscribe(m, filter, 1, NULL);
         if (q >= 0 && r->follow_cb) /* following events across a reconnect */
-                q = mqtt_subscribe(m, r->topic_event, 1);
+                q = mqtt_subscribe(m, r->topic_event, 1, NULL);
         if (q < 0) {
                 r->connect_error = q;
                 return;
@@ -1253,7 +1253,7 @@ int ctl_backend_remote_follow(CtlBackend *b, StoreAuditCb cb, void *userdata) {
         x = mgmt_topic_event(r->opts.instance, r->topic_event, sizeof(r->topic_event));
         if (x < 0)
                 return x;
-        x = mqtt_subscribe(r->mqtt, r->topic_event, 1);
+        x = mqtt_subscribe(r->mqtt, r->topic_event, 1, NULL);
         if (x < 0)
                 return log_error_errno(x, "Failed to subscribe to '%s': %m", r->topic_event);
 

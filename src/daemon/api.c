@@ -1272,7 +1272,7 @@ void api_on_connect(Api *a) {
 
         if (!a)
                 return;
-        r = mqtt_subscribe(a->manager->mqtt, a->topic_requests, 1);
+        r = mqtt_subscribe(a->manager->mqtt, a->topic_requests, 1, NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to subscribe to the management API requests '%s', ignoring: %m",
                                   a->topic_requests);
