@@ -57,6 +57,10 @@ typedef struct Remote {
         MgmtResponse *reply;
         int reply_error;
 
+        /* status: the retained status, read beside the answer (a dead daemon cannot answer) */
+        char topic_status[MGMT_TOPIC_BUFFER_SIZE];
+        MgmtStatus *retained; /* the last one received, NULL if none */
+
         /* follow */
         char topic_event[MGMT_TOPIC_BUFFER_SIZE];
         StoreAuditCb follow_cb;
@@ -100,6 +104,8 @@ static void on_connect(Mqtt *m, void *userdata) {
                 return;
         }
         q = mqtt_subscribe(m, filter, 1, NULL);
+        if (q >= 0 && r->topic_status[0] != '\0')
+                q = mqtt_subscribe(m, r->topic_status, 1, NULL);
         if (q >= 0 && r->follow_cb) /* following events across a reconnect */
                 q = mqtt_subscribe(m, r->topic_event, 1, NULL);
         if (q < 0) {
@@ -129,6 +135,20 @@ static void on_message(Mqtt *m, const char *topic, const uint8_t *payload, size_
                 r->follow_r = r->follow_cb(&s, r->follow_userdata);
                 if (r->follow_r < 0)
                         (void)sd_event_exit(r->event, 0);
+                return;
+        }
+
+        if (r->topic_status[0] != '\0' && streq(topic, r->topic_status)) {
+                if (!r->retained) {
+                        r->retained = new0(MgmtStatus, 1);
+                        if (!r->retained)
+                                return;
+                }
+                if (mgmt_status_decode(payload, len, r->retained) < 0) {
+                        log_debug("Ignoring a retained status that does not decode.");
+                        free(r->retained);
+                        r->retained = NULL;
+                }
                 return;
         }
 
@@ -273,9 +293,8 @@ static void store_error_from(const MgmtError *e, StoreError *err) {
         snprintf(err->message, sizeof(err->message), "%s", e->message);
 }
 
-/* Sends q (its id is set here) and waits for the answer. A refusal is returned as its errno with *ret still
- * set, so that callers can read the error. */
-static int remote_call_timeout(Remote *r, MgmtRequest *q, usec_t timeout, MgmtResponse **ret) {
+/* Sends q (its id is set here); the answer is awaited with remote_run_until(). */
+static int remote_send(Remote *r, MgmtRequest *q) {
         _cleanup_free_ uint8_t *buf = NULL;
         char topic[MGMT_TOPIC_BUFFER_SIZE];
         size_t n;
@@ -304,6 +323,17 @@ static int remote_call_timeout(Remote *r, MgmtRequest *q, usec_t timeout, MgmtRe
         x = mqtt_publish(r->mqtt, topic, buf, n, 1, false, NULL);
         if (x < 0)
                 return log_error_errno(x, "Failed to send the request: %m");
+        return 0;
+}
+
+/* Sends q (its id is set here) and waits for the answer. A refusal is returned as its errno with *ret still
+ * set, so that callers can read the error. */
+static int remote_call_timeout(Remote *r, MgmtRequest *q, usec_t timeout, MgmtResponse **ret) {
+        int x;
+
+        x = remote_send(r, q);
+        if (x < 0)
+                return x;
         x = remote_run_until(r, replied, timeout);
         r->id[0] = '\0';
         if (x == -ETIMEDOUT)
@@ -1196,20 +1226,57 @@ bool ctl_backend_is_remote(const CtlBackend *b) {
         return b && streq_ptr(b->kind, "remote");
 }
 
+static bool status_known(Remote *r) {
+        return r->reply || !r->connected || (r->retained && !r->retained->online);
+}
+
 int ctl_backend_remote_status(CtlBackend *b, MgmtStatus *ret) {
         _cleanup_(mgmt_request_freep) MgmtRequest *q = request_new(MGMT_OP_STATUS);
         _cleanup_(mgmt_response_freep) MgmtResponse *resp = NULL;
+        Remote *r;
         int x;
 
         if (!ctl_backend_is_remote(b))
                 return -EOPNOTSUPP;
         if (!q)
                 return -ENOMEM;
-        x = remote_simple(R(b), q, &resp, NULL);
+        r = R(b);
+        /* the retained status too: it is all a dead daemon leaves behind (its last will) */
+        x = mgmt_topic_status(r->opts.instance, r->topic_status, sizeof(r->topic_status));
+        if (x < 0)
+                return log_error_errno(x, "Invalid instance id '%s'.", r->opts.instance);
+        if (r->connected) {
+                x = mqtt_subscribe(r->mqtt, r->topic_status, 1, NULL);
+                if (x < 0)
+                        return log_error_errno(x, "Failed to subscribe to '%s': %m", r->topic_status);
+        }
+        x = remote_send(r, q);
         if (x < 0)
                 return x;
-        *ret = resp->status;
-        return 0;
+        x = remote_run_until(r, status_known, r->opts.timeout);
+        r->id[0] = '\0';
+        if (x < 0 && x != -ETIMEDOUT)
+                return log_error_errno(x, "Failed to wait for the answer: %m");
+        if (r->reply) {
+                resp = TAKE_PTR(r->reply);
+                x = code_errno(resp->error.code);
+                if (x < 0)
+                        return log_error_errno(x, "meshprovd refused the status request: %s",
+                                               resp->error.message);
+                *ret = resp->status;
+                return 1;
+        }
+        if (r->retained) {
+                *ret = *r->retained;
+                return 0;
+        }
+        if (x == -ETIMEDOUT)
+                return log_error_errno(x,
+                                       "No answer from meshprovd instance '%s' within %" PRIu64
+                                       " s, and no retained status (is it running with [Api] Enabled=yes, "
+                                       "and may this client use its topics?).",
+                                       r->opts.instance, r->opts.timeout / USEC_PER_SEC);
+        return log_error_errno(r->connect_error ?: -ECONNRESET, "Lost the connection to the broker: %m");
 }
 
 int ctl_backend_remote_stats(CtlBackend *b, usec_t since, usec_t until, MgmtResponse **ret) {
@@ -1298,6 +1365,7 @@ static void remote_free(CtlBackend *b) {
                 return;
         tx_reset(r);
         mgmt_response_free(r->reply);
+        free(r->retained);
         if (r->mqtt)
                 (void)mqtt_shutdown(r->mqtt, USEC_PER_SEC);
         mqtt_free(r->mqtt);

@@ -585,6 +585,19 @@ def test_status_retained_and_last_will():
         assert st.instance == "will-site" and not st.HasField("counters")
         late.close()
 
+        # meshprovctl status shows the will at once, exit status 3 (with a 10-minute answer timeout: waiting it
+        # out would trip subprocess.run's deadline)
+        base = [binary("meshprovctl"), "--mqtt", f"127.0.0.1:{broker.port}", "--instance", "will-site",
+                "--timeout", "600s"]
+        p = subprocess.run(base + ["--json", "status"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 3, p.stderr
+        js = json.loads(p.stdout)
+        assert js["online"] is False and js["source"] == "retained" and js["last_will"] is True
+        assert js["instance"] == "will-site" and js["version"] == st.version and js["time"] is None
+        p = subprocess.run(base + ["status"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 3, p.stderr
+        assert "offline" in p.stdout and "last will" in p.stdout and st.version in p.stdout
+
         # back again: online; a clean stop says offline itself
         daemon.start()
         w = ApiClient(broker.port, "will-site", name="again")
@@ -592,6 +605,10 @@ def test_status_retained_and_last_will():
         assert daemon.stop() == 0
         wait_for(lambda: (s := w.last_status()) and not s[1].online, 10, "offline after a clean stop")
         w.close()
+        p = subprocess.run(base + ["--json", "status"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 3, p.stderr
+        js = json.loads(p.stdout)
+        assert js["online"] is False and js["last_will"] is False and js["time"]
         assert pb.Status  # (the classes were used above)
     finally:
         daemon.stop()
