@@ -964,9 +964,31 @@ static int op_bulk(Api *a, const MgmtRequest *q, const uint8_t *payload, size_t 
                 snprintf(b->id, sizeof(b->id), "%s", bp->batch);
         }
         b = a->batch;
+        if (b->n_chunks > 0 && bp->seq == b->next_seq - 1 && !bp->last) {
+                /* Requests are QoS 1: the chunk staged last may come again (redelivered after a reconnect).
+                 * The same bytes get the same answer; nothing is staged twice. */
+                const ApiChunk *prev = &b->chunks[b->n_chunks - 1];
+                if (prev->len == len && memcmp(prev->buf, payload, len) == 0) {
+                        log_debug("Management API: chunk %" PRIu32 " of batch '%s' again, answered again.",
+                                  bp->seq, b->id);
+                        b->last_activity = t;
+                        resp->bulk = (MgmtBulkResult){
+                                .staged_devices = b->n_devices,
+                                .staged_networks = b->n_networks,
+                                .dry_run = bp->dry_run,
+                        };
+                        return 0;
+                }
+                r = mgmt_error_set(&resp->error, MGMT_INVALID, "seq",
+                                   "chunk %" PRIu32 " of batch '%s' was received already, with other "
+                                   "content; expected chunk %" PRIu32 "; the batch is dropped",
+                                   bp->seq, b->id, b->next_seq);
+                api_drop_batch(a);
+                return r;
+        }
         if (bp->seq != b->next_seq) {
                 r = mgmt_error_set(&resp->error, MGMT_INVALID, "seq",
-                                   "expected chunk %" PRIu32 " of batch '%s', got %" PRIu32
+                                   "expected chunk %" PRIu32 " of batch '%s', got seq %" PRIu32
                                    "; the batch is dropped",
                                    b->next_seq, b->id, bp->seq);
                 api_drop_batch(a);

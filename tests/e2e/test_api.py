@@ -228,8 +228,17 @@ def test_staged_batch(env):
     assert r.bulk.staged_devices == 10 and not r.bulk.committed
     # another batch must wait
     api.fails("device_bulk_put", lambda q: chunk(q, 0, False, batch="other"), pb.BUSY, "batch")
-    r = api.ok("device_bulk_put", lambda q: chunk(q, 1, False))
-    assert r.bulk.staged_devices == 20 and db_count(daemon, count) == 0
+    req1 = pb.Request(request_id=api.next_id())
+    chunk(req1, 1, False)
+    _, r = api.call("device_bulk_put", request=req1)
+    assert not r.HasField("error") and r.bulk.staged_devices == 20 and db_count(daemon, count) == 0
+    # QoS 1 may deliver a chunk twice: the same request again gets the same answer, the batch lives on
+    with api.lock:
+        del api.responses[req1.request_id]
+    api.send("device_bulk_put", req1.SerializeToString())
+    _, r = api.answer(req1.request_id)
+    assert not r.HasField("error"), r.error
+    assert r.bulk.staged_devices == 20 and not r.bulk.committed
     # an item of the third chunk is named by its index in the whole batch
     def bad(q):
         chunk(q, 2, True)
@@ -237,6 +246,16 @@ def test_staged_batch(env):
     api.fails("device_bulk_put", bad, pb.INVALID, "devices[23].method")
     assert db_count(daemon, count) == 0
     # the failed chunk dropped the batch: a new one from 0, then abort
+    api.ok("device_bulk_put", lambda q: chunk(q, 0, False, batch="stage-2"))
+    # the same seq with other content is no redelivery: refused, naming seq, and the batch is dropped
+    e = api.fails("device_bulk_put", lambda q: chunk(q, 0, False, batch="stage-2"), pb.INVALID, "seq")
+    assert "other content" in e.message
+    e = api.fails("device_bulk_put", lambda q: chunk(q, 1, False, batch="stage-2"), pb.INVALID, "seq")
+    assert "not known" in e.message
+    # a chunk out of order (skipping one) too
+    api.ok("device_bulk_put", lambda q: chunk(q, 0, False, batch="stage-2"))
+    e = api.fails("device_bulk_put", lambda q: chunk(q, 2, False, batch="stage-2"), pb.INVALID, "seq")
+    assert "expected chunk 1" in e.message and "seq 2" in e.message
     api.ok("device_bulk_put", lambda q: chunk(q, 0, False, batch="stage-2"))
     api.ok("device_bulk_put", lambda q: chunk(q, 1, True, n=0, abort=True, batch="stage-2"))
     api.fails("device_bulk_put", lambda q: chunk(q, 1, True, batch="stage-2"), pb.INVALID, "seq")
