@@ -1083,10 +1083,13 @@ static int api_dispatch(Api *a, const MgmtRequest *q, const uint8_t *payload, si
         case MGMT_OP_DEVICE_DISABLE:
                 return op_device_enable(a, q, false, resp);
         case MGMT_OP_DEVICE_HISTORY:
+                manager_audit_sync(a->manager); /* the rows of events already published, too */
                 return op_device_history(a, q, resp);
         case MGMT_OP_AUDIT_QUERY:
+                manager_audit_sync(a->manager);
                 return op_audit_query(a, q, resp);
         case MGMT_OP_STATS:
+                manager_audit_sync(a->manager);
                 return op_stats(a, q, resp);
         case MGMT_OP_STATUS:
                 status_fill(a, true, &resp->status);
