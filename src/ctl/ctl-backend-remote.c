@@ -14,7 +14,8 @@
 #include "string-util.h"
 
 #define REMOTE_TIMEOUT_DEFAULT (10 * USEC_PER_SEC)
-#define REMOTE_CHUNK_DEVICES   1000u /* devices per staged chunk: at most ~4.3 MB of request */
+#define REMOTE_CHUNK_DEVICES   1000u  /* devices per staged chunk: at most ~4.3 MB of request */
+#define REMOTE_EARLY_EVENTS    10000u /* live events kept while the audit log is read before following */
 
 /* Inside a transaction, device_get() answers from a snapshot of the daemon's devices, loaded with a paged
  * list at the first get (an import asks for every node: one round trip each would dominate its time). The
@@ -61,9 +62,14 @@ typedef struct Remote {
         char topic_status[MGMT_TOPIC_BUFFER_SIZE];
         MgmtStatus *retained; /* the last one received, NULL if none */
 
-        /* follow */
+        /* follow: live events, subscribed (topic_event set) by follow_start() */
         char topic_event[MGMT_TOPIC_BUFFER_SIZE];
-        StoreAuditCb follow_cb;
+        int event_mid; /* the SUBSCRIBE's id, until the broker's SUBACK */
+        bool event_subscribed;
+        MgmtEvent *early; /* received before follow() is called: handed over first */
+        size_t n_early, n_early_allocated;
+        uint64_t early_dropped;
+        CtlLiveEventCb follow_cb;
         void *follow_userdata;
         int follow_r;
 
@@ -106,8 +112,10 @@ static void on_connect(Mqtt *m, void *userdata) {
         q = mqtt_subscribe(m, filter, 1, NULL);
         if (q >= 0 && r->topic_status[0] != '\0')
                 q = mqtt_subscribe(m, r->topic_status, 1, NULL);
-        if (q >= 0 && r->follow_cb) /* following events across a reconnect */
-                q = mqtt_subscribe(m, r->topic_event, 1, NULL);
+        if (q >= 0 && r->topic_event[0] != '\0') { /* following events (also across a reconnect) */
+                r->event_subscribed = false;
+                q = mqtt_subscribe(m, r->topic_event, 1, &r->event_mid);
+        }
         if (q < 0) {
                 r->connect_error = q;
                 return;
@@ -122,19 +130,54 @@ static void on_disconnect(Mqtt *m, int error, void *userdata) {
         r->connect_error = error < 0 ? error : -ECONNRESET;
 }
 
+static void on_subscribed(Mqtt *m, int mid, void *userdata) {
+        Remote *r = userdata;
+
+        if (r->topic_event[0] != '\0' && mid == r->event_mid)
+                r->event_subscribed = true;
+}
+
+static void follow_deliver(Remote *r, const MgmtEvent *e) {
+        StoreAuditEvent s;
+
+        if (r->follow_r < 0)
+                return;
+        event_to_store(e, &s);
+        r->follow_r = r->follow_cb(&s, e, r->follow_userdata);
+        if (r->follow_r < 0)
+                (void)sd_event_exit(r->event, 0);
+}
+
+static void early_keep(Remote *r, const MgmtEvent *e) {
+        if (r->n_early >= REMOTE_EARLY_EVENTS) {
+                r->early_dropped++;
+                return;
+        }
+        if (r->n_early == r->n_early_allocated) {
+                size_t n = MAX(r->n_early_allocated * 2, (size_t)64);
+                MgmtEvent *a = reallocarray(r->early, n, sizeof(MgmtEvent));
+                if (!a) {
+                        r->early_dropped++;
+                        return;
+                }
+                r->early = a;
+                r->n_early_allocated = n;
+        }
+        r->early[r->n_early++] = *e;
+}
+
 static void on_message(Mqtt *m, const char *topic, const uint8_t *payload, size_t len, void *userdata) {
         Remote *r = userdata;
 
-        if (r->follow_cb && streq(topic, r->topic_event)) {
+        if (r->topic_event[0] != '\0' && streq(topic, r->topic_event)) {
                 MgmtEvent e;
-                StoreAuditEvent s;
 
-                if (r->follow_r < 0 || mgmt_event_decode(payload, len, &e) < 0)
+                if (mgmt_event_decode(payload, len, &e) < 0)
                         return; /* not ours to judge: skip what does not decode */
-                event_to_store(&e, &s);
-                r->follow_r = r->follow_cb(&s, r->follow_userdata);
-                if (r->follow_r < 0)
-                        (void)sd_event_exit(r->event, 0);
+                if (r->follow_cb)
+                        follow_deliver(r, &e);
+                else
+                        early_keep(r, &e);
                 return;
         }
 
@@ -224,6 +267,7 @@ static int remote_connect(Remote *r) {
                         .on_connect = on_connect,
                         .on_disconnect = on_disconnect,
                         .on_message = on_message,
+                        .on_subscribed = on_subscribed,
                 };
                 q = mqtt_new(r->event, &o, &cb, r, &r->mqtt);
                 if (q < 0)
@@ -1305,7 +1349,44 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
-int ctl_backend_remote_follow(CtlBackend *b, StoreAuditCb cb, void *userdata) {
+static bool event_subscribed_or_failed(Remote *r) {
+        return r->event_subscribed || r->connect_error < 0;
+}
+
+int ctl_backend_remote_follow_start(CtlBackend *b) {
+        Remote *r;
+        int x;
+
+        if (!ctl_backend_is_remote(b))
+                return -EOPNOTSUPP;
+        r = R(b);
+        if (r->topic_event[0] != '\0')
+                return 0; /* started already */
+        x = mgmt_topic_event(r->opts.instance, r->topic_event, sizeof(r->topic_event));
+        if (x < 0) {
+                r->topic_event[0] = '\0';
+                return log_error_errno(x, "Invalid instance id '%s'.", r->opts.instance);
+        }
+        if (r->connected) {
+                r->event_subscribed = false;
+                x = mqtt_subscribe(r->mqtt, r->topic_event, 1, &r->event_mid);
+                if (x < 0)
+                        return log_error_errno(x, "Failed to subscribe to '%s': %m", r->topic_event);
+        } else {
+                x = remote_connect(r); /* subscribes in on_connect() */
+                if (x < 0)
+                        return x;
+        }
+        /* the subscription counts once the broker says so: events published before that are not ours */
+        x = remote_run_until(r, event_subscribed_or_failed, r->opts.timeout);
+        if (x >= 0 && !r->event_subscribed)
+                x = r->connect_error ?: -ECONNRESET;
+        if (x < 0)
+                return log_error_errno(x, "Failed to subscribe to '%s': %m", r->topic_event);
+        return 0;
+}
+
+int ctl_backend_remote_follow(CtlBackend *b, CtlLiveEventCb cb, void *userdata) {
         _cleanup_(sd_event_source_unrefp) sd_event_source *sint = NULL, *sterm = NULL;
         Remote *r;
         sigset_t mask;
@@ -1314,15 +1395,9 @@ int ctl_backend_remote_follow(CtlBackend *b, StoreAuditCb cb, void *userdata) {
         if (!ctl_backend_is_remote(b))
                 return -EOPNOTSUPP;
         r = R(b);
-        x = remote_connect(r);
+        x = ctl_backend_remote_follow_start(b);
         if (x < 0)
                 return x;
-        x = mgmt_topic_event(r->opts.instance, r->topic_event, sizeof(r->topic_event));
-        if (x < 0)
-                return x;
-        x = mqtt_subscribe(r->mqtt, r->topic_event, 1, NULL);
-        if (x < 0)
-                return log_error_errno(x, "Failed to subscribe to '%s': %m", r->topic_event);
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
@@ -1337,6 +1412,16 @@ int ctl_backend_remote_follow(CtlBackend *b, StoreAuditCb cb, void *userdata) {
         r->follow_cb = cb;
         r->follow_userdata = userdata;
         r->follow_r = 0;
+        if (r->early_dropped > 0)
+                log_warning("%" PRIu64
+                            " live event(s) arrived while the audit log was read and were not kept "
+                            "(at most %u are).",
+                            r->early_dropped, REMOTE_EARLY_EVENTS);
+        for (size_t i = 0; i < r->n_early && r->follow_r >= 0; i++)
+                follow_deliver(r, &r->early[i]);
+        free(r->early);
+        r->early = NULL;
+        r->n_early = r->n_early_allocated = 0;
         for (;;) {
                 x = sd_event_run(r->event, UINT64_MAX);
                 if (x < 0 || sd_event_get_state(r->event) == SD_EVENT_FINISHED)
@@ -1366,6 +1451,7 @@ static void remote_free(CtlBackend *b) {
         tx_reset(r);
         mgmt_response_free(r->reply);
         free(r->retained);
+        free(r->early);
         if (r->mqtt)
                 (void)mqtt_shutdown(r->mqtt, USEC_PER_SEC);
         mqtt_free(r->mqtt);

@@ -51,6 +51,15 @@ bool ctl_backend_is_remote(const CtlBackend *b);
 int ctl_backend_remote_status(CtlBackend *b, MgmtStatus *ret);
 /* Statistics with the daemon's live counters (free with mgmt_response_free()). */
 int ctl_backend_remote_stats(CtlBackend *b, usec_t since, usec_t until, MgmtResponse **ret);
-/* Calls cb for every live provisioning event (id 0: not in the audit log yet) until SIGINT or SIGTERM, then
- * returns 0; or the first error, or what cb returned if negative. */
-int ctl_backend_remote_follow(CtlBackend *b, StoreAuditCb cb, void *userdata);
+/* A live event: e as an audit row (id 0: not in the audit log yet) and live, all the event carries (bearer,
+ * the sink's network address, copies and attempt of a START). */
+typedef int (*CtlLiveEventCb)(const StoreAuditEvent *e, const MgmtEvent *live, void *userdata);
+/* Subscribes to the live events and waits for the broker's SUBACK; the events that arrive from then on are
+ * kept (up to 10000) until ctl_backend_remote_follow() hands them over. Call it before reading the audit
+ * log, so that no event falls between the log and the live ones (the caller drops those it printed twice).
+ */
+int ctl_backend_remote_follow_start(CtlBackend *b);
+/* Calls cb for the events kept since ctl_backend_remote_follow_start() (which it calls if that was not
+ * done), then for every live provisioning event until SIGINT or SIGTERM, then returns 0; or the first
+ * error, or what cb returned if negative. */
+int ctl_backend_remote_follow(CtlBackend *b, CtlLiveEventCb cb, void *userdata);

@@ -13,6 +13,7 @@ import pty
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 
 import pytest
@@ -476,6 +477,69 @@ def test_meshprovctl_events_follow(env):
         p.send_signal(signal.SIGINT)
         rc = p.wait(timeout=20)
     assert rc == 0, p.stderr.read()
+
+
+def test_meshprovctl_events_follow_loses_nothing(env):
+    """--follow while events keep coming: the log's last entries, then the live ones, with nothing lost in
+    between (it subscribes before it reads the log) and nothing printed twice; live lines keep the bearer,
+    the sink's network address and a START's copies and attempt."""
+    broker, daemon = env["broker"], env["daemon"]
+    gw = EmulatedGateway(broker.port, "gw-gap", network_address=0x123458)
+    stop = threading.Event()
+    sent = []
+
+    def generate():
+        while not stop.is_set():
+            node = JoiningNode(os.urandom(16), 1, os.urandom(32))
+            gw.uplink(node.start(), source=0x40000 + len(sent))
+            sent.append(node.uid)
+            stop.wait(0.002)  # pacing the load, not waiting for anything
+
+    gen = threading.Thread(target=generate, daemon=True)
+    gen.start()
+    p = None
+    lines = []
+    try:
+        wait_for(lambda: db_count(daemon, "SELECT COUNT(*) FROM audit_events WHERE gateway = 'gw-gap'") >= 20,
+                 30, "events flowing into the log")
+        p = subprocess.Popen([binary("meshprovctl"), "--mqtt", f"127.0.0.1:{broker.port}", "--instance",
+                              INSTANCE, "--json", "events", "--follow", "--limit", "5"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        reader = threading.Thread(target=lambda: [lines.append(json.loads(x)) for x in p.stdout], daemon=True)
+        reader.start()
+        wait_for(lambda: sum(1 for e in lines if e["id"] == 0) >= 40, 60, "live events after the log")
+        stop.set()
+        gen.join(10)
+        last = sent[-1].hex()
+        wait_for(lambda: any(e["uid"] == last and e["kind"] == "nack" for e in lines), 30, "the last NACK")
+    finally:
+        stop.set()
+        gw.close()
+        if p:
+            p.send_signal(signal.SIGINT)
+            assert p.wait(timeout=20) == 0, p.stderr.read()
+
+    logged = [e for e in lines if e["id"] != 0]
+    assert len(logged) == 5 and logged == sorted(logged, key=lambda e: e["id"]), logged
+    live = [e for e in lines if e["id"] == 0]
+    assert lines[:5] == logged, "the log first, then the live events"
+    printed = [(e["kind"], e["uid"], e["result"]) for e in lines]
+    assert len(printed) == len(set(printed)), "an event printed twice"
+    # every row from the first printed one to the last NACK, and nothing else
+    first_id = logged[0]["id"]
+    con = sqlite3.connect(f"file:{daemon.db}?mode=ro", uri=True, timeout=5)
+    try:
+        last_id = wait_for(lambda: con.execute("SELECT MAX(id) FROM audit_events WHERE uid = ? AND kind = 1",
+                                               (bytes.fromhex(last),)).fetchone()[0], 10, "the last row")
+        kinds = {0: "start", 1: "nack", 2: "data", 3: "ack", 4: "expired", 5: "send_failed", 6: "error"}
+        rows = [(kinds[k], u.hex() if u else None, r) for k, u, r in con.execute(
+            "SELECT kind, uid, result FROM audit_events WHERE id BETWEEN ? AND ? ORDER BY id", (first_id, last_id))]
+    finally:
+        con.close()
+    assert set(printed) == set(rows), (set(rows) - set(printed), set(printed) - set(rows))
+    starts = [e for e in live if e["kind"] == "start" and e["uid"] in {u.hex() for u in sent}]
+    assert starts and all(e["bearer"] == "mqtt" and e["network_address"] == 0x123458 and e["attempt"] >= 1
+                          and e["copies"] >= 1 and e["gateway"] == "gw-gap" for e in starts), starts[:2]
 
 
 def test_meshprovctl_remote_import_10000(env):
