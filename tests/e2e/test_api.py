@@ -699,6 +699,100 @@ def test_status_retained_and_last_will():
         cleanup(d)
 
 
+def test_expired_and_send_failed_events_and_audit_queries():
+    """A DATA never acknowledged expires (live EXPIRED event, "unconfirmed", and its audit row); a DATA the
+    gateway refuses for good is SEND_FAILED; audit_query by time range, by result, and paged both ways."""
+    d = workdir("api-expiry")
+    broker = Broker(d).start()
+    daemon = Daemon(d, broker_port=broker.port,
+                    extra_conf=f"[Api]\nEnabled=yes\nInstanceId=exp-site\n[Provisioning]\nSessionTimeoutSec=1s\n")
+    api = gw = None
+    try:
+        daemon.start()
+        api = ApiClient(broker.port, "exp-site", name="expiry")
+        pb = api.pb
+        api.ok("network_put", lambda q: put_network(pb, q, "expnet", 0x5566AA, 9))
+        nodes = [JoiningNode(os.urandom(16), 1, os.urandom(32)) for _ in range(2)]
+        for n in nodes:
+            def device(q, n=n):
+                dv = q.device_put.device
+                dv.uid, dv.network, dv.method, dv.factory_key_update, dv.factory_key = (n.uid, "expnet", 1,
+                                                                                        pb.SET, n.factory_key)
+            api.ok("device_put", device)
+        gw = EmulatedGateway(broker.port, "gw-exp", network_address=0x5566AA)
+
+        # 1. START answered with DATA, the ACK withheld: EXPIRED after SessionTimeoutSec=1s
+        quiet = nodes[0]
+        gw.uplink(quiet.start(), source=0x50001)
+        wait_for(lambda: gw.downlinks_to(0x50001), 10, "the DATA")
+        exp = wait_for(lambda: [e for _, e in api.events_for(quiet.uid) if e.kind == pb.EVENT_EXPIRED], 15,
+                       "the EXPIRED event")[0]
+        assert exp.result == "unconfirmed" and exp.uid == quiet.uid and exp.id == 0
+        assert exp.gateway == "gw-exp" and exp.sink == "sink0" and exp.network == "expnet"
+        rows = wait_for(lambda: daemon.events("expired", quiet.uid), 10, "the EXPIRED audit row")
+        assert len(rows) == 1 and rows[0]["result"] == "unconfirmed" and rows[0]["gateway"] == "gw-exp"
+
+        # 2. the gateway refuses the DATA for good (INVALID_DEST_ADDRESS is not retried): SEND_FAILED
+        refused = nodes[1]
+        gw.results.append(10)
+        gw.uplink(refused.start(), source=0x50002)
+        sf = wait_for(lambda: [e for _, e in api.events_for(refused.uid) if e.kind == pb.EVENT_SEND_FAILED], 15,
+                      "the SEND_FAILED event")[0]
+        assert sf.result == "send_failed" and sf.detail.startswith("DATA:") and sf.gateway == "gw-exp"
+        wait_for(lambda: daemon.events("send_failed", refused.uid), 10, "the SEND_FAILED audit row")
+        split = [e for _, e in api.events_for(refused.uid) if e.kind == pb.EVENT_START][0].time_usec
+
+        # 3. audit_query: by result
+        a = api.ok("audit_query", lambda q: setattr(q.audit_query, "result", "unconfirmed"))
+        assert [(e.uid, e.kind) for e in a.events.events] == [(quiet.uid, pb.EVENT_EXPIRED)]
+        a = api.ok("audit_query", lambda q: setattr(q.audit_query, "result", "send_failed"))
+        assert [(e.uid, e.kind) for e in a.events.events] == [(refused.uid, pb.EVENT_SEND_FAILED)]
+        # by time range: [split, ...) holds the second node's events only; [..., split) the first's START
+        a = api.ok("audit_query", lambda q: setattr(q.audit_query, "since_usec", split))
+        assert a.events.events and all(e.time_usec >= split for e in a.events.events)
+        assert refused.uid in {e.uid for e in a.events.events}
+        assert (quiet.uid, pb.EVENT_START) not in {(e.uid, e.kind) for e in a.events.events}
+        a = api.ok("audit_query", lambda q: setattr(q.audit_query, "until_usec", split))
+        assert a.events.events and all(e.time_usec < split for e in a.events.events)
+        assert {e.uid for e in a.events.events} == {quiet.uid}
+        def window(q):
+            q.audit_query.since_usec, q.audit_query.until_usec = exp.time_usec, exp.time_usec + 1
+        a = api.ok("audit_query", window)
+        assert [(e.uid, e.kind) for e in a.events.events] == [(quiet.uid, pb.EVENT_EXPIRED)]
+
+        # paging: pages of 2 with after_id and more, ascending and descending, give the whole log once
+        every = [e.id for e in api.ok("audit_query").events.events]
+        assert len(every) >= 6 and every == sorted(every) and len(set(every)) == len(every)
+        for descending in (False, True):
+            got, after = [], 0
+            while True:
+                def page(q, after=after):
+                    q.audit_query.limit, q.audit_query.descending = 2, descending
+                    if after:
+                        q.audit_query.after_id = after
+                r = api.ok("audit_query", page).events
+                assert len(r.events) <= 2
+                got += [e.id for e in r.events]
+                if not r.more:
+                    break
+                assert len(r.events) == 2
+                after = r.events[-1].id
+            assert got == (sorted(every, reverse=True) if descending else every), (descending, got)
+        # a page from the middle, newest first: only ids before after_id
+        def middle(q):
+            q.audit_query.descending, q.audit_query.after_id, q.audit_query.limit = True, every[3], 2
+        r = api.ok("audit_query", middle).events
+        assert [e.id for e in r.events] == [every[2], every[1]] and r.more
+    finally:
+        if gw:
+            gw.close()
+        if api:
+            api.close()
+        daemon.stop()
+        broker.stop()
+        cleanup(d)
+
+
 # ---------------------------------------------------------------- broker ACL ----
 
 def test_broker_acl_keeps_the_whitelist_safe():
