@@ -659,6 +659,7 @@ static int op_device_history(Api *a, const MgmtRequest *q, MgmtResponse *resp) {
                 .uid = q->device.uid,
                 .uid_len = q->device.uid_len,
                 .kind = -1,
+                .after_id = q->device.after_id,
                 .descending = true,
                 .limit = q->device.limit + 1,
         };

@@ -310,6 +310,21 @@ def test_live_events_match_the_engine(env):
     h = api.ok("device_history", lambda q: setattr(q.device_history, "uid", uid))
     assert [e.kind for e in h.history.events] == [pb.EVENT_ACK, pb.EVENT_DATA, pb.EVENT_START]
     assert h.history.device.state == pb.DEVICE_PROVISIONED
+    # paged: after_id = the last id of the previous page (newest first)
+    pages, after = [], 0
+    while True:
+        def hist(q, after=after):
+            q.device_history.uid, q.device_history.limit = uid, 1
+            if after:
+                q.device_history.after_id = after
+        p = api.ok("device_history", hist).history
+        pages.append([e.kind for e in p.events])
+        if not p.more or len(pages) > 3:
+            break
+        after = p.events[-1].id
+    assert pages == [[pb.EVENT_ACK], [pb.EVENT_DATA], [pb.EVENT_START]], pages
+    api.fails("device_history", lambda q: (setattr(q.device_history, "uid", uid),
+                                           setattr(q.device_history, "after_id", -1)), pb.INVALID, "after_id")
 
     def query(q):
         q.audit_query.uid = uid
