@@ -365,6 +365,9 @@ static int store_failure(MgmtError *e, int r, const char *prefix, const StoreErr
 
         switch (r) {
         case -EINVAL:
+                /* a put naming a network or vendor that does not exist */
+                code = se && se->missing ? MGMT_NOT_FOUND : MGMT_INVALID;
+                break;
         case -EMSGSIZE:
                 code = MGMT_INVALID;
                 break;

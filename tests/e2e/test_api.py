@@ -171,6 +171,27 @@ def test_devices(env):
     e = api.fails("device_put", clash, pb.EXISTS, "device.node_address")
     assert uid.hex() in e.message
 
+    # a put naming a network or vendor that does not exist: NOT_FOUND, the field named
+    def orphan(q, network="nonet", vendor=""):
+        d = q.device_put.device
+        d.uid, d.network, d.vendor, d.method = os.urandom(8), network, vendor, 1
+        d.factory_key_update, d.factory_key = pb.SET, key
+    e = api.fails("device_put", orphan, pb.NOT_FOUND, "device.network")
+    assert "nonet" in e.message
+    api.fails("device_put", lambda q: orphan(q, "devnet", "novendor"), pb.NOT_FOUND, "device.vendor")
+    def vendor_orphan(q):
+        v = q.vendor_put.vendor
+        v.name, v.key_update, v.key_kind, v.key = "orphanvendor", pb.SET, pb.VENDOR_KEY_MASTER, os.urandom(32)
+        v.enroll_kind, v.enroll_prefix, v.default_network = pb.ENROLL_UID_PREFIX, b"\x01\x02", "nonet"
+    api.fails("vendor_put", vendor_orphan, pb.NOT_FOUND, "vendor.default_network")
+    def bulk_orphan(q):
+        item = q.device_bulk_put.devices.add(mode=pb.CREATE)
+        orphan_dev = item.device
+        orphan_dev.uid, orphan_dev.network, orphan_dev.method = os.urandom(8), "nonet", 1
+        orphan_dev.factory_key_update, orphan_dev.factory_key = pb.SET, key
+    e = api.fails("device_bulk_put", bulk_orphan, pb.NOT_FOUND, "devices[0].network")
+    assert [(it.index, it.code) for it in e.items] == [(0, pb.NOT_FOUND)]
+
     api.ok("device_delete", lambda q: setattr(q.device_delete, "uid", uid))
     api.fails("device_get", lambda q: setattr(q.device_get, "uid", uid), pb.NOT_FOUND, "uid")
     assert db_count(daemon, "SELECT COUNT(*) FROM devices WHERE uid = ?", uid) == 0
@@ -454,6 +475,15 @@ def test_meshprovctl_remote_commands(env):
 
     ctl_remote(env, "device", "remove", uid)
     assert db_count(daemon, "SELECT COUNT(*) FROM devices WHERE uid = ?", bytes.fromhex(uid)) == 0
+
+    # a missing object is worded as in local mode
+    for what in ("network", "vendor"):
+        p = ctl_remote(env, what, "show", "nope", check=False)
+        assert p.returncode == 1 and p.stderr.startswith(f"No {what} 'nope'"), p.stderr
+        assert daemon.ctl(what, "show", "nope", check=False).stderr == p.stderr
+    p = ctl_remote(env, "device", "add", os.urandom(8).hex(), "--network", "nope", "--factory-key", "-",
+                   input=os.urandom(32).hex() + "\n", check=False)
+    assert p.returncode == 1 and "There is no network 'nope'" in p.stderr, p.stderr
 
     # wrong instance: nobody answers, a clear error after the timeout
     p = subprocess.run([binary("meshprovctl"), "--mqtt", f"127.0.0.1:{env['broker'].port}", "--instance",
