@@ -1356,6 +1356,9 @@ static int request_body(const PbRequest *pb, MgmtRequest *q, MgmtError *err) {
                 r = uid_args_from_pb(&c, pb->device_history->has_uid, pb->device_history->uid, &q->device);
                 if (r < 0)
                         return r;
+                if (pb->device_history->has_after_id && pb->device_history->after_id < 0)
+                        return fail(&c, MGMT_INVALID, "after_id", "must not be negative");
+                q->device.after_id = pb->device_history->after_id;
                 return get_limit(&c, pb->device_history->has_limit, pb->device_history->limit, "limit",
                                  &q->device.limit);
         case MGMT_OP_DEVICE_LIST:
@@ -1761,6 +1764,8 @@ static int request_body_to_pb(Arena *a, const MgmtRequest *q, PbRequest *p) {
                 h->uid = bin(q->device.uid, MIN(q->device.uid_len, sizeof(q->device.uid)));
                 h->has_limit = q->device.limit > 0;
                 h->limit = q->device.limit;
+                h->has_after_id = q->device.after_id != 0;
+                h->after_id = q->device.after_id;
                 p->device_history = h;
                 break;
         }

@@ -293,7 +293,8 @@ typedef struct MgmtListArgs {
 typedef struct MgmtUidArgs {
         uint8_t uid[PROV_UID_MAX];
         size_t uid_len;
-        unsigned limit; /* device_history only */
+        unsigned limit;   /* device_history only */
+        int64_t after_id; /* device_history only: events older than this id; 0 from the newest */
 } MgmtUidArgs;
 
 typedef struct MgmtDeviceFilter {

@@ -14,7 +14,8 @@
 #include "string-util.h"
 
 #define REMOTE_TIMEOUT_DEFAULT (10 * USEC_PER_SEC)
-#define REMOTE_CHUNK_DEVICES   1000u /* devices per staged chunk: at most ~4.3 MB of request */
+#define REMOTE_CHUNK_DEVICES   1000u  /* devices per staged chunk: at most ~4.3 MB of request */
+#define REMOTE_EARLY_EVENTS    10000u /* live events kept while the audit log is read before following */
 
 /* Inside a transaction, device_get() answers from a snapshot of the daemon's devices, loaded with a paged
  * list at the first get (an import asks for every node: one round trip each would dominate its time). The
@@ -57,9 +58,18 @@ typedef struct Remote {
         MgmtResponse *reply;
         int reply_error;
 
-        /* follow */
+        /* status: the retained status, read beside the answer (a dead daemon cannot answer) */
+        char topic_status[MGMT_TOPIC_BUFFER_SIZE];
+        MgmtStatus *retained; /* the last one received, NULL if none */
+
+        /* follow: live events, subscribed (topic_event set) by follow_start() */
         char topic_event[MGMT_TOPIC_BUFFER_SIZE];
-        StoreAuditCb follow_cb;
+        int event_mid; /* the SUBSCRIBE's id, until the broker's SUBACK */
+        bool event_subscribed;
+        MgmtEvent *early; /* received before follow() is called: handed over first */
+        size_t n_early, n_early_allocated;
+        uint64_t early_dropped;
+        CtlLiveEventCb follow_cb;
         void *follow_userdata;
         int follow_r;
 
@@ -99,9 +109,13 @@ static void on_connect(Mqtt *m, void *userdata) {
                 r->connect_error = -EINVAL;
                 return;
         }
-        q = mqtt_subscribe(m, filter, 1);
-        if (q >= 0 && r->follow_cb) /* following events across a reconnect */
-                q = mqtt_subscribe(m, r->topic_event, 1);
+        q = mqtt_subscribe(m, filter, 1, NULL);
+        if (q >= 0 && r->topic_status[0] != '\0')
+                q = mqtt_subscribe(m, r->topic_status, 1, NULL);
+        if (q >= 0 && r->topic_event[0] != '\0') { /* following events (also across a reconnect) */
+                r->event_subscribed = false;
+                q = mqtt_subscribe(m, r->topic_event, 1, &r->event_mid);
+        }
         if (q < 0) {
                 r->connect_error = q;
                 return;
@@ -116,19 +130,68 @@ static void on_disconnect(Mqtt *m, int error, void *userdata) {
         r->connect_error = error < 0 ? error : -ECONNRESET;
 }
 
+static void on_subscribed(Mqtt *m, int mid, void *userdata) {
+        Remote *r = userdata;
+
+        if (r->topic_event[0] != '\0' && mid == r->event_mid)
+                r->event_subscribed = true;
+}
+
+static void follow_deliver(Remote *r, const MgmtEvent *e) {
+        StoreAuditEvent s;
+
+        if (r->follow_r < 0)
+                return;
+        event_to_store(e, &s);
+        r->follow_r = r->follow_cb(&s, e, r->follow_userdata);
+        if (r->follow_r < 0)
+                (void)sd_event_exit(r->event, 0);
+}
+
+static void early_keep(Remote *r, const MgmtEvent *e) {
+        if (r->n_early >= REMOTE_EARLY_EVENTS) {
+                r->early_dropped++;
+                return;
+        }
+        if (r->n_early == r->n_early_allocated) {
+                size_t n = MAX(r->n_early_allocated * 2, (size_t)64);
+                MgmtEvent *a = reallocarray(r->early, n, sizeof(MgmtEvent));
+                if (!a) {
+                        r->early_dropped++;
+                        return;
+                }
+                r->early = a;
+                r->n_early_allocated = n;
+        }
+        r->early[r->n_early++] = *e;
+}
+
 static void on_message(Mqtt *m, const char *topic, const uint8_t *payload, size_t len, void *userdata) {
         Remote *r = userdata;
 
-        if (r->follow_cb && streq(topic, r->topic_event)) {
+        if (r->topic_event[0] != '\0' && streq(topic, r->topic_event)) {
                 MgmtEvent e;
-                StoreAuditEvent s;
 
-                if (r->follow_r < 0 || mgmt_event_decode(payload, len, &e) < 0)
+                if (mgmt_event_decode(payload, len, &e) < 0)
                         return; /* not ours to judge: skip what does not decode */
-                event_to_store(&e, &s);
-                r->follow_r = r->follow_cb(&s, r->follow_userdata);
-                if (r->follow_r < 0)
-                        (void)sd_event_exit(r->event, 0);
+                if (r->follow_cb)
+                        follow_deliver(r, &e);
+                else
+                        early_keep(r, &e);
+                return;
+        }
+
+        if (r->topic_status[0] != '\0' && streq(topic, r->topic_status)) {
+                if (!r->retained) {
+                        r->retained = new0(MgmtStatus, 1);
+                        if (!r->retained)
+                                return;
+                }
+                if (mgmt_status_decode(payload, len, r->retained) < 0) {
+                        log_debug("Ignoring a retained status that does not decode.");
+                        free(r->retained);
+                        r->retained = NULL;
+                }
                 return;
         }
 
@@ -204,6 +267,7 @@ static int remote_connect(Remote *r) {
                         .on_connect = on_connect,
                         .on_disconnect = on_disconnect,
                         .on_message = on_message,
+                        .on_subscribed = on_subscribed,
                 };
                 q = mqtt_new(r->event, &o, &cb, r, &r->mqtt);
                 if (q < 0)
@@ -273,9 +337,8 @@ static void store_error_from(const MgmtError *e, StoreError *err) {
         snprintf(err->message, sizeof(err->message), "%s", e->message);
 }
 
-/* Sends q (its id is set here) and waits for the answer. A refusal is returned as its errno with *ret still
- * set, so that callers can read the error. */
-static int remote_call_timeout(Remote *r, MgmtRequest *q, usec_t timeout, MgmtResponse **ret) {
+/* Sends q (its id is set here); the answer is awaited with remote_run_until(). */
+static int remote_send(Remote *r, MgmtRequest *q) {
         _cleanup_free_ uint8_t *buf = NULL;
         char topic[MGMT_TOPIC_BUFFER_SIZE];
         size_t n;
@@ -304,6 +367,17 @@ static int remote_call_timeout(Remote *r, MgmtRequest *q, usec_t timeout, MgmtRe
         x = mqtt_publish(r->mqtt, topic, buf, n, 1, false, NULL);
         if (x < 0)
                 return log_error_errno(x, "Failed to send the request: %m");
+        return 0;
+}
+
+/* Sends q (its id is set here) and waits for the answer. A refusal is returned as its errno with *ret still
+ * set, so that callers can read the error. */
+static int remote_call_timeout(Remote *r, MgmtRequest *q, usec_t timeout, MgmtResponse **ret) {
+        int x;
+
+        x = remote_send(r, q);
+        if (x < 0)
+                return x;
         x = remote_run_until(r, replied, timeout);
         r->id[0] = '\0';
         if (x == -ETIMEDOUT)
@@ -1196,20 +1270,57 @@ bool ctl_backend_is_remote(const CtlBackend *b) {
         return b && streq_ptr(b->kind, "remote");
 }
 
+static bool status_known(Remote *r) {
+        return r->reply || !r->connected || (r->retained && !r->retained->online);
+}
+
 int ctl_backend_remote_status(CtlBackend *b, MgmtStatus *ret) {
         _cleanup_(mgmt_request_freep) MgmtRequest *q = request_new(MGMT_OP_STATUS);
         _cleanup_(mgmt_response_freep) MgmtResponse *resp = NULL;
+        Remote *r;
         int x;
 
         if (!ctl_backend_is_remote(b))
                 return -EOPNOTSUPP;
         if (!q)
                 return -ENOMEM;
-        x = remote_simple(R(b), q, &resp, NULL);
+        r = R(b);
+        /* the retained status too: it is all a dead daemon leaves behind (its last will) */
+        x = mgmt_topic_status(r->opts.instance, r->topic_status, sizeof(r->topic_status));
+        if (x < 0)
+                return log_error_errno(x, "Invalid instance id '%s'.", r->opts.instance);
+        if (r->connected) {
+                x = mqtt_subscribe(r->mqtt, r->topic_status, 1, NULL);
+                if (x < 0)
+                        return log_error_errno(x, "Failed to subscribe to '%s': %m", r->topic_status);
+        }
+        x = remote_send(r, q);
         if (x < 0)
                 return x;
-        *ret = resp->status;
-        return 0;
+        x = remote_run_until(r, status_known, r->opts.timeout);
+        r->id[0] = '\0';
+        if (x < 0 && x != -ETIMEDOUT)
+                return log_error_errno(x, "Failed to wait for the answer: %m");
+        if (r->reply) {
+                resp = TAKE_PTR(r->reply);
+                x = code_errno(resp->error.code);
+                if (x < 0)
+                        return log_error_errno(x, "meshprovd refused the status request: %s",
+                                               resp->error.message);
+                *ret = resp->status;
+                return 1;
+        }
+        if (r->retained) {
+                *ret = *r->retained;
+                return 0;
+        }
+        if (x == -ETIMEDOUT)
+                return log_error_errno(x,
+                                       "No answer from meshprovd instance '%s' within %" PRIu64
+                                       " s, and no retained status (is it running with [Api] Enabled=yes, "
+                                       "and may this client use its topics?).",
+                                       r->opts.instance, r->opts.timeout / USEC_PER_SEC);
+        return log_error_errno(r->connect_error ?: -ECONNRESET, "Lost the connection to the broker: %m");
 }
 
 int ctl_backend_remote_stats(CtlBackend *b, usec_t since, usec_t until, MgmtResponse **ret) {
@@ -1238,7 +1349,44 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
-int ctl_backend_remote_follow(CtlBackend *b, StoreAuditCb cb, void *userdata) {
+static bool event_subscribed_or_failed(Remote *r) {
+        return r->event_subscribed || r->connect_error < 0;
+}
+
+int ctl_backend_remote_follow_start(CtlBackend *b) {
+        Remote *r;
+        int x;
+
+        if (!ctl_backend_is_remote(b))
+                return -EOPNOTSUPP;
+        r = R(b);
+        if (r->topic_event[0] != '\0')
+                return 0; /* started already */
+        x = mgmt_topic_event(r->opts.instance, r->topic_event, sizeof(r->topic_event));
+        if (x < 0) {
+                r->topic_event[0] = '\0';
+                return log_error_errno(x, "Invalid instance id '%s'.", r->opts.instance);
+        }
+        if (r->connected) {
+                r->event_subscribed = false;
+                x = mqtt_subscribe(r->mqtt, r->topic_event, 1, &r->event_mid);
+                if (x < 0)
+                        return log_error_errno(x, "Failed to subscribe to '%s': %m", r->topic_event);
+        } else {
+                x = remote_connect(r); /* subscribes in on_connect() */
+                if (x < 0)
+                        return x;
+        }
+        /* the subscription counts once the broker says so: events published before that are not ours */
+        x = remote_run_until(r, event_subscribed_or_failed, r->opts.timeout);
+        if (x >= 0 && !r->event_subscribed)
+                x = r->connect_error ?: -ECONNRESET;
+        if (x < 0)
+                return log_error_errno(x, "Failed to subscribe to '%s': %m", r->topic_event);
+        return 0;
+}
+
+int ctl_backend_remote_follow(CtlBackend *b, CtlLiveEventCb cb, void *userdata) {
         _cleanup_(sd_event_source_unrefp) sd_event_source *sint = NULL, *sterm = NULL;
         Remote *r;
         sigset_t mask;
@@ -1247,15 +1395,9 @@ int ctl_backend_remote_follow(CtlBackend *b, StoreAuditCb cb, void *userdata) {
         if (!ctl_backend_is_remote(b))
                 return -EOPNOTSUPP;
         r = R(b);
-        x = remote_connect(r);
+        x = ctl_backend_remote_follow_start(b);
         if (x < 0)
                 return x;
-        x = mgmt_topic_event(r->opts.instance, r->topic_event, sizeof(r->topic_event));
-        if (x < 0)
-                return x;
-        x = mqtt_subscribe(r->mqtt, r->topic_event, 1);
-        if (x < 0)
-                return log_error_errno(x, "Failed to subscribe to '%s': %m", r->topic_event);
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
@@ -1270,6 +1412,16 @@ int ctl_backend_remote_follow(CtlBackend *b, StoreAuditCb cb, void *userdata) {
         r->follow_cb = cb;
         r->follow_userdata = userdata;
         r->follow_r = 0;
+        if (r->early_dropped > 0)
+                log_warning("%" PRIu64
+                            " live event(s) arrived while the audit log was read and were not kept "
+                            "(at most %u are).",
+                            r->early_dropped, REMOTE_EARLY_EVENTS);
+        for (size_t i = 0; i < r->n_early && r->follow_r >= 0; i++)
+                follow_deliver(r, &r->early[i]);
+        free(r->early);
+        r->early = NULL;
+        r->n_early = r->n_early_allocated = 0;
         for (;;) {
                 x = sd_event_run(r->event, UINT64_MAX);
                 if (x < 0 || sd_event_get_state(r->event) == SD_EVENT_FINISHED)
@@ -1298,6 +1450,8 @@ static void remote_free(CtlBackend *b) {
                 return;
         tx_reset(r);
         mgmt_response_free(r->reply);
+        free(r->retained);
+        free(r->early);
         if (r->mqtt)
                 (void)mqtt_shutdown(r->mqtt, USEC_PER_SEC);
         mqtt_free(r->mqtt);

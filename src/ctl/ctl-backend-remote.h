@@ -44,9 +44,22 @@ typedef struct CtlRemoteOptions {
 int ctl_backend_remote_new(const CtlRemoteOptions *o, bool dry_run, CtlBackend **ret);
 bool ctl_backend_is_remote(const CtlBackend *b);
 
-/* The daemon's status, and statistics with its live counters (free with mgmt_response_free()). */
+/* The daemon's status: 1 when the daemon answered. The retained status (meshprov/v1/<id>/status) is read as
+ * well: 0 when that is what *ret holds, either at once because it says offline (the daemon's last will, or
+ * a clean stop), or because the daemon did not answer within the timeout while it says online (stale: a
+ * hung daemon, or one that may not use its topics). -ETIMEDOUT (logged) when neither came. */
 int ctl_backend_remote_status(CtlBackend *b, MgmtStatus *ret);
+/* Statistics with the daemon's live counters (free with mgmt_response_free()). */
 int ctl_backend_remote_stats(CtlBackend *b, usec_t since, usec_t until, MgmtResponse **ret);
-/* Calls cb for every live provisioning event (id 0: not in the audit log yet) until SIGINT or SIGTERM, then
- * returns 0; or the first error, or what cb returned if negative. */
-int ctl_backend_remote_follow(CtlBackend *b, StoreAuditCb cb, void *userdata);
+/* A live event: e as an audit row (id 0: not in the audit log yet) and live, all the event carries (bearer,
+ * the sink's network address, copies and attempt of a START). */
+typedef int (*CtlLiveEventCb)(const StoreAuditEvent *e, const MgmtEvent *live, void *userdata);
+/* Subscribes to the live events and waits for the broker's SUBACK; the events that arrive from then on are
+ * kept (up to 10000) until ctl_backend_remote_follow() hands them over. Call it before reading the audit
+ * log, so that no event falls between the log and the live ones (the caller drops those it printed twice).
+ */
+int ctl_backend_remote_follow_start(CtlBackend *b);
+/* Calls cb for the events kept since ctl_backend_remote_follow_start() (which it calls if that was not
+ * done), then for every live provisioning event until SIGINT or SIGTERM, then returns 0; or the first
+ * error, or what cb returned if negative. */
+int ctl_backend_remote_follow(CtlBackend *b, CtlLiveEventCb cb, void *userdata);

@@ -3,7 +3,8 @@
 
 /* Shared by meshprovctl's command handlers: the invocation context, argument helpers and output helpers.
  * Handlers return 0, a negative errno after reporting the error on stderr (exit status 1), or
- * CTL_ERR_USAGE after reporting a usage error (exit status 2). */
+ * CTL_ERR_USAGE after reporting a usage error (exit status 2), or CTL_EXIT_OFFLINE (status, exit status 3).
+ */
 
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include "provdata.h"
 
 #define CTL_ERR_USAGE (-4096)
+/* status: the daemon is offline (exit status 3, as `systemctl is-active`); the status was printed */
+#define CTL_EXIT_OFFLINE (-4097)
 
 typedef struct Ctl {
         const char *db_path;  /* --db, $MESHPROV_DB, or MESHPROV_DEFAULT_DB */

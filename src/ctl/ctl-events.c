@@ -23,9 +23,11 @@ static const char events_help[] =
         "  --kind K          start, nack, data, ack, expired, send_failed or error\n"
         "  --result R        e.g. ok, not_authorized, method_not_supported, unconfirmed\n"
         "  --limit N         at most N entries (default 50; 0: all)\n"
-        "  -f --follow       show the last entries oldest first, then new ones as they are written\n"
-        "                    (the database is polled every second) until interrupted; with --json one\n"
-        "                    JSON object per line\n"
+        "  -f --follow       show the last entries oldest first, then new ones until interrupted; with\n"
+        "                    --json one JSON object per line. With --db the database is polled every\n"
+        "                    second; with --mqtt the daemon's live events are shown as it publishes them\n"
+        "                    (id 0: not in the audit log yet), with what they carry besides: the bearer,\n"
+        "                    the sink's network address, and a START's copies and attempt\n"
         "\n"
         "TIME: 2026-11-21, 2026-11-21T15:42:07Z, seconds since the epoch, or how long ago (30min, 2h, "
         "1d).\n";
@@ -52,6 +54,10 @@ typedef struct EventsCtx {
         int64_t last_id;
         unsigned n;
         const StoreAuditFilter *filter; /* --follow in remote mode: live events are filtered here */
+        const StoreAuditEvent
+                *printed;     /* --follow in remote mode: the log entries printed before the live */
+        size_t n_printed;     /* events, which may hold some of those (dropped, not printed twice) */
+        usec_t printed_until; /* the latest time among them */
 } EventsCtx;
 
 static const char *method_str(int m, char *buf, size_t bufsz) {
@@ -70,7 +76,8 @@ static void route_str(const StoreAuditEvent *e, char *buf, size_t bufsz) {
                 snprintf(buf, bufsz, "%s/%s", e->gateway, e->sink);
 }
 
-static void json_event(JsonOut *j, const StoreAuditEvent *e) {
+/* live: what a live event carries besides an audit row (NULL for audit rows) */
+static void json_event(JsonOut *j, const StoreAuditEvent *e, const MgmtEvent *live) {
         json_begin_object(j);
         json_kv_int(j, "id", e->id);
         json_kv_timestamp(j, "time", e->time);
@@ -99,6 +106,24 @@ static void json_event(JsonOut *j, const StoreAuditEvent *e) {
         else
                 json_null(j);
         json_kv_string(j, "detail", isempty(e->detail) ? NULL : e->detail);
+        if (live) {
+                json_kv_string(j, "bearer", isempty(live->bearer) ? NULL : live->bearer);
+                json_key(j, "network_address");
+                if (live->network_address > 0)
+                        json_uint(j, live->network_address);
+                else
+                        json_null(j);
+                json_key(j, "copies");
+                if (live->copies > 0)
+                        json_uint(j, live->copies);
+                else
+                        json_null(j);
+                json_key(j, "attempt");
+                if (live->attempt > 0)
+                        json_uint(j, live->attempt);
+                else
+                        json_null(j);
+        }
         json_end_object(j);
 }
 
@@ -116,31 +141,48 @@ static int table_event(Table *t, const StoreAuditEvent *e) {
         return 0;
 }
 
-/* --follow without --json: one line per event, fixed columns */
-static void print_event_line(const StoreAuditEvent *e) {
+/* --follow without --json: one line per event, fixed columns. A live event's extras follow the detail, a
+ * START's as the audit log words them. */
+static void print_event_line(const StoreAuditEvent *e, const MgmtEvent *live) {
         char time[64], uid[2 * PROV_UID_MAX + 1], m[16], route[GW_ID_MAX_LEN + SINK_ID_MAX_LEN + 2];
+        char extra[128] = "";
         _cleanup_free_ char *line = NULL, *esc = NULL;
 
         route_str(e, route, sizeof(route));
-        if (asprintf(&line, "%-24s %-11s %-32s %-2s %-20s %-12s %s %s",
+        if (live) {
+                size_t k = 0;
+                if (live->attempt > 0 || live->copies > 0)
+                        k += (size_t)snprintf(extra + k, sizeof(extra) - k, "%sattempt %u, %u cop%s heard",
+                                              isempty(e->detail) ? "" : "; ", live->attempt, live->copies,
+                                              live->copies == 1 ? "y" : "ies");
+                if (k < sizeof(extra) && !isempty(live->bearer))
+                        k += (size_t)snprintf(extra + k, sizeof(extra) - k, "%s[%s",
+                                              k > 0 || !isempty(e->detail) ? " " : "", live->bearer);
+                if (k < sizeof(extra) && !isempty(live->bearer) && live->network_address > 0)
+                        k += (size_t)snprintf(extra + k, sizeof(extra) - k, ", network 0x%06" PRIX32,
+                                              live->network_address);
+                if (k < sizeof(extra) && !isempty(live->bearer))
+                        (void)snprintf(extra + k, sizeof(extra) - k, "]");
+        }
+        if (asprintf(&line, "%-24s %-11s %-32s %-2s %-20s %-12s %s %s%s",
                      format_time(e->time, time, sizeof(time)), store_event_kind_to_string(e->kind),
                      e->uid_len ? uid_to_hex(e->uid, e->uid_len, uid, sizeof(uid)) : "-",
                      method_str(e->method, m, sizeof(m)), e->result, isempty(e->network) ? "-" : e->network,
-                     route, e->detail) < 0)
+                     route, e->detail, extra) < 0)
                 return;
         esc = terminal_escape(line, strlen(line), NULL);
         if (esc)
                 printf("%s\n", esc);
 }
 
-static void emit_event(EventsCtx *x, const StoreAuditEvent *e) {
+static void emit_event(EventsCtx *x, const StoreAuditEvent *e, const MgmtEvent *live) {
         if (x->c->json) {
                 JsonOut j;
                 json_out_init(&j, stdout, false);
-                json_event(&j, e);
+                json_event(&j, e, live);
                 (void)json_out_finish(&j);
         } else
-                print_event_line(e);
+                print_event_line(e, live);
 }
 
 static int events_cb(const StoreAuditEvent *e, void *userdata) {
@@ -154,18 +196,31 @@ static int events_cb(const StoreAuditEvent *e, void *userdata) {
                 return 0;
         }
         if (x->lines) {
-                emit_event(x, e);
+                emit_event(x, e, NULL);
                 return 0;
         }
         if (x->j) {
-                json_event(x->j, e);
+                json_event(x->j, e, NULL);
                 return 0;
         }
         return table_event(x->t, e);
 }
 
+/* The same engine decision: live events have no id, but the audit row has the event's time. */
+static bool printed_already(const EventsCtx *x, const StoreAuditEvent *e) {
+        if (e->time > x->printed_until)
+                return false;
+        for (size_t i = x->n_printed; i > 0; i--) {
+                const StoreAuditEvent *p = &x->printed[i - 1];
+                if (p->time == e->time && p->kind == e->kind && p->uid_len == e->uid_len &&
+                    memcmp(p->uid, e->uid, e->uid_len) == 0 && streq(p->result, e->result))
+                        return true;
+        }
+        return false;
+}
+
 /* remote --follow: a live event, filtered as the audit query would */
-static int live_event_cb(const StoreAuditEvent *e, void *userdata) {
+static int live_event_cb(const StoreAuditEvent *e, const MgmtEvent *live, void *userdata) {
         EventsCtx *x = userdata;
         const StoreAuditFilter *f = x->filter;
 
@@ -177,7 +232,9 @@ static int live_event_cb(const StoreAuditEvent *e, void *userdata) {
                 return 0;
         if ((f->since > 0 && e->time < f->since) || (f->until > 0 && e->time >= f->until))
                 return 0;
-        emit_event(x, e);
+        if (printed_already(x, e))
+                return 0;
+        emit_event(x, e, live);
         fflush(stdout);
         return 0;
 }
@@ -186,7 +243,16 @@ static int follow(Ctl *c, CtlBackend *b, StoreAuditFilter f, unsigned limit) {
         _cleanup_free_ StoreAuditEvent *buf = NULL;
         struct sigaction sa = { .sa_handler = on_signal };
         EventsCtx x = { .c = c, .lines = true };
+        bool remote = ctl_backend_is_remote(b);
         int r;
+
+        /* remote mode: subscribe to the live events first (they are kept until the log has been printed),
+         * so that none is lost between the log and the live ones */
+        if (remote) {
+                r = ctl_backend_remote_follow_start(b);
+                if (r < 0)
+                        return ctl_error(c, r, "Failed to follow events");
+        }
 
         /* the last `limit` entries, printed oldest first */
         if (limit > 0) {
@@ -199,8 +265,12 @@ static int follow(Ctl *c, CtlBackend *b, StoreAuditFilter f, unsigned limit) {
                 r = b->audit_query(b, &f, events_cb, &x);
                 if (r < 0)
                         return ctl_error(c, r, "Failed to read events");
-                for (size_t i = x.n_buf; i > 0; i--)
-                        emit_event(&x, &buf[i - 1]);
+                for (size_t i = x.n_buf; i > 0; i--) {
+                        emit_event(&x, &buf[i - 1], NULL);
+                        x.printed_until = MAX(x.printed_until, buf[i - 1].time);
+                }
+                x.printed = buf;
+                x.n_printed = x.n_buf;
                 x.buf = NULL;
         } else {
                 /* only new entries: find where the log ends now */
@@ -217,7 +287,7 @@ static int follow(Ctl *c, CtlBackend *b, StoreAuditFilter f, unsigned limit) {
         fflush(stdout);
 
         /* remote mode: the daemon's live events instead of polling its audit log */
-        if (ctl_backend_is_remote(b)) {
+        if (remote) {
                 x.filter = &f;
                 r = ctl_backend_remote_follow(b, live_event_cb, &x);
                 return r < 0 ? ctl_error(c, r, "Failed to follow events") : 0;

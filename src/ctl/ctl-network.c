@@ -181,6 +181,8 @@ static int print_network(Ctl *c, CtlBackend *b, const char *name) {
         int r;
 
         r = b->network_get(b, name, &n);
+        if (r == -ENOENT)
+                return ctl_error(c, r, "No network '%s'", name);
         if (r < 0)
                 return ctl_error(c, r, "Failed to read network '%s'", name);
         if (c->json) {

@@ -5,12 +5,19 @@
 
 #include "ctl-backend-remote.h"
 #include "ctl-common.h"
+#include "log.h"
 #include "table.h"
 
-static const char status_help[] = "Usage: meshprovctl --mqtt HOST[:PORT] --instance ID status\n"
-                                  "\n"
-                                  "The daemon's status through the management API: version, uptime, broker, "
-                                  "gateways and sinks,\nand its counters.\n";
+static const char status_help[] =
+        "Usage: meshprovctl --mqtt HOST[:PORT] --instance ID status\n"
+        "\n"
+        "The daemon's status through the management API: version, uptime, broker, gateways and sinks,\n"
+        "and its counters. The retained status the daemon keeps on the broker is read too: when it says\n"
+        "offline (the daemon stopped, or the broker published its last will when its connection died),\n"
+        "that is shown at once; when the daemon does not answer, the last retained status is shown.\n"
+        "\n"
+        "Exit status: 0 the daemon answered, 3 it is offline, 1 no answer (with or without a retained\n"
+        "status that still says online), 2 usage error.\n";
 
 static void json_counters(JsonOut *j, const MgmtCounters *c) {
         json_begin_object(j);
@@ -69,7 +76,8 @@ int ctl_status(Ctl *c, int argc, char **argv) {
         _cleanup_free_ MgmtStatus *s = NULL;
         char t[64], up[64];
         CtlBackend *b;
-        int i, r;
+        bool answered;
+        int i, r, ret;
 
         i = ctl_parse_simple(c, argc, argv, status_help, 0, "");
         if (i <= 0)
@@ -85,13 +93,22 @@ int ctl_status(Ctl *c, int argc, char **argv) {
                 return ctl_error(c, -ENOMEM, "Failed to read the status");
         r = ctl_backend_remote_status(b, s);
         if (r < 0)
-                return ctl_error(c, r, "Failed to read the status");
+                return r; /* logged */
+        answered = r > 0;
+        if (!answered && s->online)
+                log_error("No answer from meshprovd instance '%s' within %" PRIu64
+                          " s; its last retained status, below, still says online.",
+                          c->remote.instance, (c->remote.timeout ?: 10 * USEC_PER_SEC) / USEC_PER_SEC);
+        /* 0 answered, 3 offline (systemctl is-active style), 1 no answer */
+        ret = answered ? 0 : s->online ? -ETIMEDOUT : CTL_EXIT_OFFLINE;
 
         if (c->json) {
                 JsonOut j;
                 json_begin(c, &j);
                 json_begin_object(&j);
                 json_kv_bool(&j, "online", s->online);
+                json_kv_string(&j, "source", answered ? "answer" : "retained");
+                json_kv_bool(&j, "last_will", !answered && !s->online && s->time == 0);
                 json_kv_string(&j, "instance", s->instance);
                 json_kv_string(&j, "version", s->version);
                 json_kv_timestamp(&j, "time", s->time);
@@ -120,15 +137,23 @@ int ctl_status(Ctl *c, int argc, char **argv) {
                 else
                         json_null(&j);
                 json_end_object(&j);
-                return json_finish(c, &j);
+                r = json_finish(c, &j);
+                return r < 0 ? r : ret;
         }
 
         format_timespan(up, sizeof(up), s->uptime - s->uptime % USEC_PER_SEC);
         print_field("Instance", "%s", s->instance);
         print_field("State", "%s", s->online ? "online" : "offline");
         print_field("Version", "%s", s->version);
-        print_field("Uptime", "%s", up);
+        if (!answered)
+                print_field("Source", "%s",
+                            s->online      ? "retained status (no answer)"
+                            : s->time == 0 ? "last will (the daemon's connection to the broker died)"
+                                           : "retained status (the daemon stopped)");
         print_field("Time", "%s", format_time(s->time, t, sizeof(t)));
+        if (!s->online)
+                return ret; /* an offline status carries nothing else */
+        print_field("Uptime", "%s", up);
         print_field("Broker", "%s (%s)", s->broker_host, s->broker_connected ? "connected" : "disconnected");
         print_field("Gateway API", "%s, %" PRIu64 " gateway(s) online", s->gateway_api ? "on" : "off",
                     s->gateways_online);
@@ -149,7 +174,7 @@ int ctl_status(Ctl *c, int argc, char **argv) {
                             n->api_requests, n->api_errors, n->api_dropped, n->events_published,
                             n->events_dropped);
         }
-        return 0;
+        return ret;
 }
 
 static const char *const nack_names[] = { "not_authorized", "method_not_supported", "invalid_data",

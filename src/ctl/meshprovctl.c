@@ -42,7 +42,7 @@ static const char help[] =
         "Keys may be given as HEX, @FILE (hex in a file) or - (hex on standard input) so that they stay "
         "out\n"
         "of the process list. Keys are never printed, only their fingerprints (except vendor derive-key).\n"
-        "Exit status: 0 success, 1 error, 2 usage error.\n";
+        "Exit status: 0 success, 1 error, 2 usage error, 3 (status) the daemon is offline.\n";
 
 static const struct {
         const char *name;
@@ -105,5 +105,5 @@ done:
                 log_error("Failed to write output.");
                 r = -EIO;
         }
-        return r == CTL_ERR_USAGE ? 2 : r < 0 ? 1 : 0;
+        return r == CTL_ERR_USAGE ? 2 : r == CTL_EXIT_OFFLINE ? 3 : r < 0 ? 1 : 0;
 }

@@ -365,6 +365,9 @@ static int store_failure(MgmtError *e, int r, const char *prefix, const StoreErr
 
         switch (r) {
         case -EINVAL:
+                /* a put naming a network or vendor that does not exist */
+                code = se && se->missing ? MGMT_NOT_FOUND : MGMT_INVALID;
+                break;
         case -EMSGSIZE:
                 code = MGMT_INVALID;
                 break;
@@ -659,6 +662,7 @@ static int op_device_history(Api *a, const MgmtRequest *q, MgmtResponse *resp) {
                 .uid = q->device.uid,
                 .uid_len = q->device.uid_len,
                 .kind = -1,
+                .after_id = q->device.after_id,
                 .descending = true,
                 .limit = q->device.limit + 1,
         };
@@ -964,9 +968,31 @@ static int op_bulk(Api *a, const MgmtRequest *q, const uint8_t *payload, size_t 
                 snprintf(b->id, sizeof(b->id), "%s", bp->batch);
         }
         b = a->batch;
+        if (b->n_chunks > 0 && bp->seq == b->next_seq - 1 && !bp->last) {
+                /* Requests are QoS 1: the chunk staged last may come again (redelivered after a reconnect).
+                 * The same bytes get the same answer; nothing is staged twice. */
+                const ApiChunk *prev = &b->chunks[b->n_chunks - 1];
+                if (prev->len == len && memcmp(prev->buf, payload, len) == 0) {
+                        log_debug("Management API: chunk %" PRIu32 " of batch '%s' again, answered again.",
+                                  bp->seq, b->id);
+                        b->last_activity = t;
+                        resp->bulk = (MgmtBulkResult){
+                                .staged_devices = b->n_devices,
+                                .staged_networks = b->n_networks,
+                                .dry_run = bp->dry_run,
+                        };
+                        return 0;
+                }
+                r = mgmt_error_set(&resp->error, MGMT_INVALID, "seq",
+                                   "chunk %" PRIu32 " of batch '%s' was received already, with other "
+                                   "content; expected chunk %" PRIu32 "; the batch is dropped",
+                                   bp->seq, b->id, b->next_seq);
+                api_drop_batch(a);
+                return r;
+        }
         if (bp->seq != b->next_seq) {
                 r = mgmt_error_set(&resp->error, MGMT_INVALID, "seq",
-                                   "expected chunk %" PRIu32 " of batch '%s', got %" PRIu32
+                                   "expected chunk %" PRIu32 " of batch '%s', got seq %" PRIu32
                                    "; the batch is dropped",
                                    b->next_seq, b->id, bp->seq);
                 api_drop_batch(a);
@@ -1061,10 +1087,13 @@ static int api_dispatch(Api *a, const MgmtRequest *q, const uint8_t *payload, si
         case MGMT_OP_DEVICE_DISABLE:
                 return op_device_enable(a, q, false, resp);
         case MGMT_OP_DEVICE_HISTORY:
+                manager_audit_sync(a->manager); /* the rows of events already published, too */
                 return op_device_history(a, q, resp);
         case MGMT_OP_AUDIT_QUERY:
+                manager_audit_sync(a->manager);
                 return op_audit_query(a, q, resp);
         case MGMT_OP_STATS:
+                manager_audit_sync(a->manager);
                 return op_stats(a, q, resp);
         case MGMT_OP_STATUS:
                 status_fill(a, true, &resp->status);
@@ -1272,7 +1301,7 @@ void api_on_connect(Api *a) {
 
         if (!a)
                 return;
-        r = mqtt_subscribe(a->manager->mqtt, a->topic_requests, 1);
+        r = mqtt_subscribe(a->manager->mqtt, a->topic_requests, 1, NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to subscribe to the management API requests '%s', ignoring: %m",
                                   a->topic_requests);

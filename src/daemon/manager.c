@@ -275,6 +275,12 @@ static void manager_audit_flush(Manager *m) {
         (void)event_source_rearm(m->audit_retry, m->audit_backoff);
 }
 
+void manager_audit_sync(Manager *m) {
+        if (m->audit.n == 0 || m->audit_backoff > 0)
+                return;
+        manager_audit_flush(m);
+}
+
 static int on_audit_flush(sd_event_source *s, void *userdata) {
         manager_audit_flush(userdata);
         return 0;

@@ -103,3 +103,6 @@ typedef struct ManagerStatus {
 
 /* What the bearers and the engine are doing now, for the API's status and stats answers. */
 void manager_get_status(Manager *m, ManagerStatus *ret);
+/* Writes the queued audit rows now (unless writes are failing and backing off), so that a read of the audit
+ * log sees every decision whose live event was already published. */
+void manager_audit_sync(Manager *m);

@@ -425,14 +425,14 @@ void gwbearer_on_connect(GwBearer *b) {
         int r = 0;
 
         if (b->options.serve_24g && gwapi_topic_received_data_filter(246, 255, filter, sizeof(filter)) >= 0)
-                r = mqtt_subscribe(b->mqtt, filter, 1);
+                r = mqtt_subscribe(b->mqtt, filter, 1, NULL);
         if (r >= 0 && b->options.serve_5g &&
             gwapi_topic_received_data_filter(160, 39, filter, sizeof(filter)) >= 0)
-                r = mqtt_subscribe(b->mqtt, filter, 1);
+                r = mqtt_subscribe(b->mqtt, filter, 1, NULL);
         if (r >= 0)
-                r = mqtt_subscribe(b->mqtt, GWAPI_SUBSCRIBE_SEND_DATA_RESPONSES, 1);
+                r = mqtt_subscribe(b->mqtt, GWAPI_SUBSCRIBE_SEND_DATA_RESPONSES, 1, NULL);
         if (r >= 0)
-                r = mqtt_subscribe(b->mqtt, GWAPI_SUBSCRIBE_STATUS, 1);
+                r = mqtt_subscribe(b->mqtt, GWAPI_SUBSCRIBE_STATUS, 1, NULL);
         if (r < 0)
                 log_warning_errno(r, "Failed to subscribe to the gateway API topics: %m");
 }

@@ -168,6 +168,13 @@ static void on_publish(struct mosquitto *mosq, void *userdata, int mid) {
                 m->cb.on_published(m, mid, m->userdata);
 }
 
+static void on_subscribe(struct mosquitto *mosq, void *userdata, int mid, int qos_count,
+                         const int *granted_qos) {
+        Mqtt *m = userdata;
+        if (m->cb.on_subscribed)
+                m->cb.on_subscribed(m, mid, m->userdata);
+}
+
 static void on_log(struct mosquitto *mosq, void *userdata, int level, const char *str) {
         log_debug("libmosquitto: %s", str);
 }
@@ -312,6 +319,7 @@ int mqtt_new(sd_event *event, const MqttOptions *o, const MqttCallbacks *cb, voi
         mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
         mosquitto_message_callback_set(m->mosq, on_message);
         mosquitto_publish_callback_set(m->mosq, on_publish);
+        mosquitto_subscribe_callback_set(m->mosq, on_subscribe);
         mosquitto_log_callback_set(m->mosq, on_log);
 
         if (o->username) {
@@ -413,10 +421,19 @@ int mqtt_shutdown(Mqtt *m, usec_t timeout) {
         return 0;
 }
 
-int mqtt_subscribe(Mqtt *m, const char *pattern, int qos) {
+int mqtt_subscribe(Mqtt *m, const char *pattern, int qos, int *ret_mid) {
+        int mid = 0, r;
+
         if (!m->connected)
                 return -ENOTCONN;
-        return mqtt_errno(mosquitto_subscribe(m->mosq, NULL, pattern, qos));
+        r = mqtt_errno(mosquitto_subscribe(m->mosq, &mid, pattern, qos));
+        if (r < 0)
+                return r;
+        if (m->io)
+                (void)sd_event_source_set_io_events(m->io, EPOLLIN | EPOLLOUT);
+        if (ret_mid)
+                *ret_mid = mid;
+        return 0;
 }
 
 int mqtt_publish(Mqtt *m, const char *topic, const void *payload, size_t len, int qos, bool retain,

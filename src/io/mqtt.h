@@ -47,6 +47,9 @@ typedef struct MqttCallbacks {
         void (*on_message)(Mqtt *m, const char *topic, const uint8_t *payload, size_t len, void *userdata);
         /* A QoS>0 publish was acknowledged by the broker. */
         void (*on_published)(Mqtt *m, int mid, void *userdata);
+        /* The broker acknowledged a subscription (SUBACK): messages on it arrive from now on, the retained
+         * ones first. */
+        void (*on_subscribed)(Mqtt *m, int mid, void *userdata);
 } MqttCallbacks;
 
 typedef struct MqttStats {
@@ -72,7 +75,8 @@ int mqtt_start(Mqtt *m);
  * meant for shutdown and reconfiguration only. */
 int mqtt_shutdown(Mqtt *m, usec_t timeout);
 
-int mqtt_subscribe(Mqtt *m, const char *pattern, int qos);
+/* *ret_mid (optional) is the id the on_subscribed callback reports when the broker has acknowledged it. */
+int mqtt_subscribe(Mqtt *m, const char *pattern, int qos, int *ret_mid);
 /* -ENOTCONN when not connected (nothing is queued): the caller decides what to do. */
 int mqtt_publish(Mqtt *m, const char *topic, const void *payload, size_t len, int qos, bool retain,
                  int *ret_mid);

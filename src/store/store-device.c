@@ -664,14 +664,14 @@ static int device_put(Store *s, const StoreDevice *d, StorePutMode mode, usec_t 
         if (d->vendor[0]) {
                 r = vendor_lookup(s, d->vendor, false, &vendor);
                 if (r == -ENOENT)
-                        return store_error(err, -EINVAL, "vendor", "There is no vendor '%s'", d->vendor);
+                        return store_error_missing(err, "vendor", "vendor", d->vendor);
                 if (r < 0)
                         return r;
         }
         if (d->network[0]) {
                 r = network_lookup(s, d->network, false, &net);
                 if (r == -ENOENT)
-                        return store_error(err, -EINVAL, "network", "There is no network '%s'", d->network);
+                        return store_error_missing(err, "network", "network", d->network);
         } else if (vendor.default_network_id > 0)
                 r = network_lookup_id(s, vendor.default_network_id, &net);
         else if (d->vendor[0])

@@ -119,6 +119,8 @@ int store_unwrap(Store *s, const char *aad, sqlite3_stmt *st, int i, uint8_t *ou
 
 /* Fills err (if given) for a person and returns r. */
 int store_error(StoreError *err, int r, const char *field, const char *fmt, ...) _printf_(4, 5);
+/* -EINVAL: `field` names the `what` ("network", "vendor") `name`, which does not exist (err->missing). */
+int store_error_missing(StoreError *err, const char *field, const char *what, const char *name);
 /* For failures that are not a rule: names no field. */
 int store_error_db(StoreError *err, int r);
 /* The public writers collect errors in a local StoreError e and finish with this: on failure it makes sure e

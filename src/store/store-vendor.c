@@ -284,8 +284,7 @@ static int vendor_put(Store *s, const StoreVendor *v, StorePutMode mode, usec_t 
         if (v->default_network[0]) {
                 r = network_lookup(s, v->default_network, false, &net);
                 if (r == -ENOENT)
-                        return store_error(err, -EINVAL, "default_network", "There is no network '%s'",
-                                           v->default_network);
+                        return store_error_missing(err, "default_network", "network", v->default_network);
                 if (r < 0)
                         return r;
                 /* Only for unsecured enrollment newly configured here: the network's allow_unsecured is the

@@ -267,7 +267,15 @@ int store_error(StoreError *err, int r, const char *field, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->message, sizeof(err->message), fmt, ap);
         va_end(ap);
+        err->missing = false;
         return r;
+}
+
+int store_error_missing(StoreError *err, const char *field, const char *what, const char *name) {
+        (void)store_error(err, -EINVAL, field, "There is no %s '%s'", what, name);
+        if (err)
+                err->missing = true;
+        return -EINVAL;
 }
 
 int store_error_db(StoreError *err, int r) {

@@ -25,6 +25,7 @@ typedef struct Store Store;
 typedef struct StoreError {
         char field[64]; /* e.g. "channel", "uid", "nodes[3].factory_key" (set by callers that add context) */
         char message[256]; /* for a person: what is wrong and what is allowed */
+        bool missing;      /* with -EINVAL: `field` names a network or vendor that does not exist */
 } StoreError;
 
 typedef struct StoreOptions {

@@ -13,6 +13,7 @@ import pty
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 
 import pytest
@@ -170,6 +171,27 @@ def test_devices(env):
     e = api.fails("device_put", clash, pb.EXISTS, "device.node_address")
     assert uid.hex() in e.message
 
+    # a put naming a network or vendor that does not exist: NOT_FOUND, the field named
+    def orphan(q, network="nonet", vendor=""):
+        d = q.device_put.device
+        d.uid, d.network, d.vendor, d.method = os.urandom(8), network, vendor, 1
+        d.factory_key_update, d.factory_key = pb.SET, key
+    e = api.fails("device_put", orphan, pb.NOT_FOUND, "device.network")
+    assert "nonet" in e.message
+    api.fails("device_put", lambda q: orphan(q, "devnet", "novendor"), pb.NOT_FOUND, "device.vendor")
+    def vendor_orphan(q):
+        v = q.vendor_put.vendor
+        v.name, v.key_update, v.key_kind, v.key = "orphanvendor", pb.SET, pb.VENDOR_KEY_MASTER, os.urandom(32)
+        v.enroll_kind, v.enroll_prefix, v.default_network = pb.ENROLL_UID_PREFIX, b"\x01\x02", "nonet"
+    api.fails("vendor_put", vendor_orphan, pb.NOT_FOUND, "vendor.default_network")
+    def bulk_orphan(q):
+        item = q.device_bulk_put.devices.add(mode=pb.CREATE)
+        orphan_dev = item.device
+        orphan_dev.uid, orphan_dev.network, orphan_dev.method = os.urandom(8), "nonet", 1
+        orphan_dev.factory_key_update, orphan_dev.factory_key = pb.SET, key
+    e = api.fails("device_bulk_put", bulk_orphan, pb.NOT_FOUND, "devices[0].network")
+    assert [(it.index, it.code) for it in e.items] == [(0, pb.NOT_FOUND)]
+
     api.ok("device_delete", lambda q: setattr(q.device_delete, "uid", uid))
     api.fails("device_get", lambda q: setattr(q.device_get, "uid", uid), pb.NOT_FOUND, "uid")
     assert db_count(daemon, "SELECT COUNT(*) FROM devices WHERE uid = ?", uid) == 0
@@ -228,8 +250,17 @@ def test_staged_batch(env):
     assert r.bulk.staged_devices == 10 and not r.bulk.committed
     # another batch must wait
     api.fails("device_bulk_put", lambda q: chunk(q, 0, False, batch="other"), pb.BUSY, "batch")
-    r = api.ok("device_bulk_put", lambda q: chunk(q, 1, False))
-    assert r.bulk.staged_devices == 20 and db_count(daemon, count) == 0
+    req1 = pb.Request(request_id=api.next_id())
+    chunk(req1, 1, False)
+    _, r = api.call("device_bulk_put", request=req1)
+    assert not r.HasField("error") and r.bulk.staged_devices == 20 and db_count(daemon, count) == 0
+    # QoS 1 may deliver a chunk twice: the same request again gets the same answer, the batch lives on
+    with api.lock:
+        del api.responses[req1.request_id]
+    api.send("device_bulk_put", req1.SerializeToString())
+    _, r = api.answer(req1.request_id)
+    assert not r.HasField("error"), r.error
+    assert r.bulk.staged_devices == 20 and not r.bulk.committed
     # an item of the third chunk is named by its index in the whole batch
     def bad(q):
         chunk(q, 2, True)
@@ -237,6 +268,16 @@ def test_staged_batch(env):
     api.fails("device_bulk_put", bad, pb.INVALID, "devices[23].method")
     assert db_count(daemon, count) == 0
     # the failed chunk dropped the batch: a new one from 0, then abort
+    api.ok("device_bulk_put", lambda q: chunk(q, 0, False, batch="stage-2"))
+    # the same seq with other content is no redelivery: refused, naming seq, and the batch is dropped
+    e = api.fails("device_bulk_put", lambda q: chunk(q, 0, False, batch="stage-2"), pb.INVALID, "seq")
+    assert "other content" in e.message
+    e = api.fails("device_bulk_put", lambda q: chunk(q, 1, False, batch="stage-2"), pb.INVALID, "seq")
+    assert "not known" in e.message
+    # a chunk out of order (skipping one) too
+    api.ok("device_bulk_put", lambda q: chunk(q, 0, False, batch="stage-2"))
+    e = api.fails("device_bulk_put", lambda q: chunk(q, 2, False, batch="stage-2"), pb.INVALID, "seq")
+    assert "expected chunk 1" in e.message and "seq 2" in e.message
     api.ok("device_bulk_put", lambda q: chunk(q, 0, False, batch="stage-2"))
     api.ok("device_bulk_put", lambda q: chunk(q, 1, True, n=0, abort=True, batch="stage-2"))
     api.fails("device_bulk_put", lambda q: chunk(q, 1, True, batch="stage-2"), pb.INVALID, "seq")
@@ -290,6 +331,21 @@ def test_live_events_match_the_engine(env):
     h = api.ok("device_history", lambda q: setattr(q.device_history, "uid", uid))
     assert [e.kind for e in h.history.events] == [pb.EVENT_ACK, pb.EVENT_DATA, pb.EVENT_START]
     assert h.history.device.state == pb.DEVICE_PROVISIONED
+    # paged: after_id = the last id of the previous page (newest first)
+    pages, after = [], 0
+    while True:
+        def hist(q, after=after):
+            q.device_history.uid, q.device_history.limit = uid, 1
+            if after:
+                q.device_history.after_id = after
+        p = api.ok("device_history", hist).history
+        pages.append([e.kind for e in p.events])
+        if not p.more or len(pages) > 3:
+            break
+        after = p.events[-1].id
+    assert pages == [[pb.EVENT_ACK], [pb.EVENT_DATA], [pb.EVENT_START]], pages
+    api.fails("device_history", lambda q: (setattr(q.device_history, "uid", uid),
+                                           setattr(q.device_history, "after_id", -1)), pb.INVALID, "after_id")
 
     def query(q):
         q.audit_query.uid = uid
@@ -420,6 +476,15 @@ def test_meshprovctl_remote_commands(env):
     ctl_remote(env, "device", "remove", uid)
     assert db_count(daemon, "SELECT COUNT(*) FROM devices WHERE uid = ?", bytes.fromhex(uid)) == 0
 
+    # a missing object is worded as in local mode
+    for what in ("network", "vendor"):
+        p = ctl_remote(env, what, "show", "nope", check=False)
+        assert p.returncode == 1 and p.stderr.startswith(f"No {what} 'nope'"), p.stderr
+        assert daemon.ctl(what, "show", "nope", check=False).stderr == p.stderr
+    p = ctl_remote(env, "device", "add", os.urandom(8).hex(), "--network", "nope", "--factory-key", "-",
+                   input=os.urandom(32).hex() + "\n", check=False)
+    assert p.returncode == 1 and "There is no network 'nope'" in p.stderr, p.stderr
+
     # wrong instance: nobody answers, a clear error after the timeout
     p = subprocess.run([binary("meshprovctl"), "--mqtt", f"127.0.0.1:{env['broker'].port}", "--instance",
                         "nobody-here", "--timeout", "1s", "network", "list"], capture_output=True, text=True,
@@ -457,6 +522,69 @@ def test_meshprovctl_events_follow(env):
         p.send_signal(signal.SIGINT)
         rc = p.wait(timeout=20)
     assert rc == 0, p.stderr.read()
+
+
+def test_meshprovctl_events_follow_loses_nothing(env):
+    """--follow while events keep coming: the log's last entries, then the live ones, with nothing lost in
+    between (it subscribes before it reads the log) and nothing printed twice; live lines keep the bearer,
+    the sink's network address and a START's copies and attempt."""
+    broker, daemon = env["broker"], env["daemon"]
+    gw = EmulatedGateway(broker.port, "gw-gap", network_address=0x123458)
+    stop = threading.Event()
+    sent = []
+
+    def generate():
+        while not stop.is_set():
+            node = JoiningNode(os.urandom(16), 1, os.urandom(32))
+            gw.uplink(node.start(), source=0x40000 + len(sent))
+            sent.append(node.uid)
+            stop.wait(0.002)  # pacing the load, not waiting for anything
+
+    gen = threading.Thread(target=generate, daemon=True)
+    gen.start()
+    p = None
+    lines = []
+    try:
+        wait_for(lambda: db_count(daemon, "SELECT COUNT(*) FROM audit_events WHERE gateway = 'gw-gap'") >= 20,
+                 30, "events flowing into the log")
+        p = subprocess.Popen([binary("meshprovctl"), "--mqtt", f"127.0.0.1:{broker.port}", "--instance",
+                              INSTANCE, "--json", "events", "--follow", "--limit", "5"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        reader = threading.Thread(target=lambda: [lines.append(json.loads(x)) for x in p.stdout], daemon=True)
+        reader.start()
+        wait_for(lambda: sum(1 for e in lines if e["id"] == 0) >= 40, 60, "live events after the log")
+        stop.set()
+        gen.join(10)
+        last = sent[-1].hex()
+        wait_for(lambda: any(e["uid"] == last and e["kind"] == "nack" for e in lines), 30, "the last NACK")
+    finally:
+        stop.set()
+        gw.close()
+        if p:
+            p.send_signal(signal.SIGINT)
+            assert p.wait(timeout=20) == 0, p.stderr.read()
+
+    logged = [e for e in lines if e["id"] != 0]
+    assert len(logged) == 5 and logged == sorted(logged, key=lambda e: e["id"]), logged
+    live = [e for e in lines if e["id"] == 0]
+    assert lines[:5] == logged, "the log first, then the live events"
+    printed = [(e["kind"], e["uid"], e["result"]) for e in lines]
+    assert len(printed) == len(set(printed)), "an event printed twice"
+    # every row from the first printed one to the last NACK, and nothing else
+    first_id = logged[0]["id"]
+    con = sqlite3.connect(f"file:{daemon.db}?mode=ro", uri=True, timeout=5)
+    try:
+        last_id = wait_for(lambda: con.execute("SELECT MAX(id) FROM audit_events WHERE uid = ? AND kind = 1",
+                                               (bytes.fromhex(last),)).fetchone()[0], 10, "the last row")
+        kinds = {0: "start", 1: "nack", 2: "data", 3: "ack", 4: "expired", 5: "send_failed", 6: "error"}
+        rows = [(kinds[k], u.hex() if u else None, r) for k, u, r in con.execute(
+            "SELECT kind, uid, result FROM audit_events WHERE id BETWEEN ? AND ? ORDER BY id", (first_id, last_id))]
+    finally:
+        con.close()
+    assert set(printed) == set(rows), (set(rows) - set(printed), set(printed) - set(rows))
+    starts = [e for e in live if e["kind"] == "start" and e["uid"] in {u.hex() for u in sent}]
+    assert starts and all(e["bearer"] == "mqtt" and e["network_address"] == 0x123458 and e["attempt"] >= 1
+                          and e["copies"] >= 1 and e["gateway"] == "gw-gap" for e in starts), starts[:2]
 
 
 def test_meshprovctl_remote_import_10000(env):
@@ -585,6 +713,19 @@ def test_status_retained_and_last_will():
         assert st.instance == "will-site" and not st.HasField("counters")
         late.close()
 
+        # meshprovctl status shows the will at once, exit status 3 (with a 10-minute answer timeout: waiting it
+        # out would trip subprocess.run's deadline)
+        base = [binary("meshprovctl"), "--mqtt", f"127.0.0.1:{broker.port}", "--instance", "will-site",
+                "--timeout", "600s"]
+        p = subprocess.run(base + ["--json", "status"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 3, p.stderr
+        js = json.loads(p.stdout)
+        assert js["online"] is False and js["source"] == "retained" and js["last_will"] is True
+        assert js["instance"] == "will-site" and js["version"] == st.version and js["time"] is None
+        p = subprocess.run(base + ["status"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 3, p.stderr
+        assert "offline" in p.stdout and "last will" in p.stdout and st.version in p.stdout
+
         # back again: online; a clean stop says offline itself
         daemon.start()
         w = ApiClient(broker.port, "will-site", name="again")
@@ -592,8 +733,106 @@ def test_status_retained_and_last_will():
         assert daemon.stop() == 0
         wait_for(lambda: (s := w.last_status()) and not s[1].online, 10, "offline after a clean stop")
         w.close()
+        p = subprocess.run(base + ["--json", "status"], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 3, p.stderr
+        js = json.loads(p.stdout)
+        assert js["online"] is False and js["last_will"] is False and js["time"]
         assert pb.Status  # (the classes were used above)
     finally:
+        daemon.stop()
+        broker.stop()
+        cleanup(d)
+
+
+def test_expired_and_send_failed_events_and_audit_queries():
+    """A DATA never acknowledged expires (live EXPIRED event, "unconfirmed", and its audit row); a DATA the
+    gateway refuses for good is SEND_FAILED; audit_query by time range, by result, and paged both ways."""
+    d = workdir("api-expiry")
+    broker = Broker(d).start()
+    daemon = Daemon(d, broker_port=broker.port,
+                    extra_conf=f"[Api]\nEnabled=yes\nInstanceId=exp-site\n[Provisioning]\nSessionTimeoutSec=1s\n")
+    api = gw = None
+    try:
+        daemon.start()
+        api = ApiClient(broker.port, "exp-site", name="expiry")
+        pb = api.pb
+        api.ok("network_put", lambda q: put_network(pb, q, "expnet", 0x5566AA, 9))
+        nodes = [JoiningNode(os.urandom(16), 1, os.urandom(32)) for _ in range(2)]
+        for n in nodes:
+            def device(q, n=n):
+                dv = q.device_put.device
+                dv.uid, dv.network, dv.method, dv.factory_key_update, dv.factory_key = (n.uid, "expnet", 1,
+                                                                                        pb.SET, n.factory_key)
+            api.ok("device_put", device)
+        gw = EmulatedGateway(broker.port, "gw-exp", network_address=0x5566AA)
+
+        # 1. START answered with DATA, the ACK withheld: EXPIRED after SessionTimeoutSec=1s
+        quiet = nodes[0]
+        gw.uplink(quiet.start(), source=0x50001)
+        wait_for(lambda: gw.downlinks_to(0x50001), 10, "the DATA")
+        exp = wait_for(lambda: [e for _, e in api.events_for(quiet.uid) if e.kind == pb.EVENT_EXPIRED], 15,
+                       "the EXPIRED event")[0]
+        assert exp.result == "unconfirmed" and exp.uid == quiet.uid and exp.id == 0
+        assert exp.gateway == "gw-exp" and exp.sink == "sink0" and exp.network == "expnet"
+        rows = wait_for(lambda: daemon.events("expired", quiet.uid), 10, "the EXPIRED audit row")
+        assert len(rows) == 1 and rows[0]["result"] == "unconfirmed" and rows[0]["gateway"] == "gw-exp"
+
+        # 2. the gateway refuses the DATA for good (INVALID_DEST_ADDRESS is not retried): SEND_FAILED
+        refused = nodes[1]
+        gw.results.append(10)
+        gw.uplink(refused.start(), source=0x50002)
+        sf = wait_for(lambda: [e for _, e in api.events_for(refused.uid) if e.kind == pb.EVENT_SEND_FAILED], 15,
+                      "the SEND_FAILED event")[0]
+        assert sf.result == "send_failed" and sf.detail.startswith("DATA:") and sf.gateway == "gw-exp"
+        wait_for(lambda: daemon.events("send_failed", refused.uid), 10, "the SEND_FAILED audit row")
+        split = [e for _, e in api.events_for(refused.uid) if e.kind == pb.EVENT_START][0].time_usec
+
+        # 3. audit_query: by result
+        a = api.ok("audit_query", lambda q: setattr(q.audit_query, "result", "unconfirmed"))
+        assert [(e.uid, e.kind) for e in a.events.events] == [(quiet.uid, pb.EVENT_EXPIRED)]
+        a = api.ok("audit_query", lambda q: setattr(q.audit_query, "result", "send_failed"))
+        assert [(e.uid, e.kind) for e in a.events.events] == [(refused.uid, pb.EVENT_SEND_FAILED)]
+        # by time range: [split, ...) holds the second node's events only; [..., split) the first's START
+        a = api.ok("audit_query", lambda q: setattr(q.audit_query, "since_usec", split))
+        assert a.events.events and all(e.time_usec >= split for e in a.events.events)
+        assert refused.uid in {e.uid for e in a.events.events}
+        assert (quiet.uid, pb.EVENT_START) not in {(e.uid, e.kind) for e in a.events.events}
+        a = api.ok("audit_query", lambda q: setattr(q.audit_query, "until_usec", split))
+        assert a.events.events and all(e.time_usec < split for e in a.events.events)
+        assert {e.uid for e in a.events.events} == {quiet.uid}
+        def window(q):
+            q.audit_query.since_usec, q.audit_query.until_usec = exp.time_usec, exp.time_usec + 1
+        a = api.ok("audit_query", window)
+        assert [(e.uid, e.kind) for e in a.events.events] == [(quiet.uid, pb.EVENT_EXPIRED)]
+
+        # paging: pages of 2 with after_id and more, ascending and descending, give the whole log once
+        every = [e.id for e in api.ok("audit_query").events.events]
+        assert len(every) >= 6 and every == sorted(every) and len(set(every)) == len(every)
+        for descending in (False, True):
+            got, after = [], 0
+            while True:
+                def page(q, after=after):
+                    q.audit_query.limit, q.audit_query.descending = 2, descending
+                    if after:
+                        q.audit_query.after_id = after
+                r = api.ok("audit_query", page).events
+                assert len(r.events) <= 2
+                got += [e.id for e in r.events]
+                if not r.more:
+                    break
+                assert len(r.events) == 2
+                after = r.events[-1].id
+            assert got == (sorted(every, reverse=True) if descending else every), (descending, got)
+        # a page from the middle, newest first: only ids before after_id
+        def middle(q):
+            q.audit_query.descending, q.audit_query.after_id, q.audit_query.limit = True, every[3], 2
+        r = api.ok("audit_query", middle).events
+        assert [e.id for e in r.events] == [every[2], every[1]] and r.more
+    finally:
+        if gw:
+            gw.close()
+        if api:
+            api.close()
         daemon.stop()
         broker.stop()
         cleanup(d)

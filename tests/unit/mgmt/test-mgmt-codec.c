@@ -292,6 +292,22 @@ static void test_roundtrip_queries(void **state) {
         assert_int_equal(q->audit.limit, 10);
         q = mgmt_request_free(q);
 
+        /* device_history pages by id, like audit_query */
+        _cleanup_(mgmt_request_freep) MgmtRequest *h = new_request(MGMT_OP_DEVICE_HISTORY);
+        h->device.uid_len = 1;
+        h->device.uid[0] = 0x42;
+        h->device.limit = 3;
+        h->device.after_id = 12345;
+        assert_int_equal(roundtrip(h, &q, &e), 0);
+        assert_int_equal(q->device.uid_len, 1);
+        assert_int_equal(q->device.limit, 3);
+        assert_int_equal(q->device.after_id, 12345);
+        q = mgmt_request_free(q);
+        h->device.after_id = 0; /* absent on the wire: from the newest */
+        assert_int_equal(roundtrip(h, &q, &e), 0);
+        assert_int_equal(q->device.after_id, 0);
+        q = mgmt_request_free(q);
+
         /* limit 0 means a full page; no state filter is -1 */
         _cleanup_(mgmt_request_freep) MgmtRequest *f = new_request(MGMT_OP_DEVICE_LIST);
         assert_int_equal(roundtrip(f, &q, &e), 0);
@@ -856,6 +872,9 @@ static void test_query_rules(void **state) {
         h->device.limit = MGMT_PAGE_MAX + 1;
         assert_refused(h, MGMT_TOO_LARGE, "limit");
         h->device.limit = 1;
+        h->device.after_id = -1;
+        assert_refused(h, MGMT_INVALID, "after_id");
+        h->device.after_id = 0;
         h->device.uid_len = 0;
         assert_refused(h, MGMT_INVALID, "uid");
 
@@ -883,6 +902,12 @@ static void test_query_rules(void **state) {
         pb_bytes(&b, 4, big, sizeof(big));
         pb_msg(&r, 32, &b);
         assert_raw_refused(&r, MGMT_OP_DEVICE_LIST, MGMT_TOO_LARGE, "after_uid");
+        r = (Pb){};
+        b = (Pb){};
+        pb_bytes(&b, 1, big, 4);
+        pb_uint(&b, 3, UINT64_MAX); /* HistoryRequest.after_id = -1 */
+        pb_msg(&r, 38, &b);
+        assert_raw_refused(&r, MGMT_OP_DEVICE_HISTORY, MGMT_INVALID, "after_id");
 }
 
 static void test_envelope(void **state) {

@@ -271,8 +271,10 @@ static void test_vendor_field_rules(void **state) {
         v.enroll_kind = STORE_ENROLL_UID_PREFIX;
         v.enroll_prefix_len = 3;
         assert_put_error(vendor_put(f->s, &v, &e), e, -EINVAL, "default_network");
+        assert_false(e.missing); /* a rule broken, not a missing network */
         snprintf(v.default_network, sizeof(v.default_network), "missing");
         assert_put_error(vendor_put(f->s, &v, &e), e, -EINVAL, "default_network");
+        assert_true(e.missing); /* the API answers NOT_FOUND */
         snprintf(v.default_network, sizeof(v.default_network), "net");
         v.enroll_prefix_len = 0;
         assert_put_error(vendor_put(f->s, &v, &e), e, -EINVAL, "enroll_prefix");
@@ -487,8 +489,10 @@ static void test_device_identity_rules(void **state) {
         assert_put_error(dev_put(f->s, &d, &e), e, -EINVAL, "network");
         d.vendor[0] = '\0';
         assert_put_error(dev_put(f->s, &d, &e), e, -EINVAL, "network");
+        assert_false(e.missing);
         snprintf(d.network, sizeof(d.network), "missing");
         assert_put_error(dev_put(f->s, &d, &e), e, -EINVAL, "network");
+        assert_true(e.missing);
         snprintf(d.vendor, sizeof(d.vendor), "keyed");
         d.network[0] = '\0'; /* the vendor's default */
         assert_int_equal(dev_put(f->s, &d, &e), 1);
