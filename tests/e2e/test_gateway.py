@@ -251,7 +251,8 @@ def test_duplicated_indications(scenario):
     for the next one, stays silent until the daemon times out and polls again. The same indication with the
     same frame id comes again, is answered again, and is acted on once: the engine sees exactly the uplinks
     the simulated mesh handed to the sink."""
-    sc = scenario("dup", [full_mix(seed=16, faults="dup=0.03")], api=True)
+    # each lost "send the next one" costs the link a poll timeout, so nodes get a little more patience
+    sc = scenario("dup", [dict(full_mix(seed=16, faults="dup=0.03"), node_timeout="1s")], api=True)
     sc.finish()
     s = check_fleet(sc, sc.sims[0])
     assert s["device"]["fault_dup"] >= 5
