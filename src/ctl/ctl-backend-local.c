@@ -164,63 +164,9 @@ int ctl_backend_local_new(Store *s, bool take_ownership, CtlBackend **ret) {
         return 0;
 }
 
-static int local_route_cb(const StoreRouteStats *rs, void *userdata) {
-        MgmtStats *s = userdata;
-        MgmtRouteCount *rc;
-
-        if (s->n_routes >= MGMT_STATS_ROUTES_MAX) {
-                s->routes_truncated = true;
-                return -ECANCELED;
-        }
-        rc = &s->routes[s->n_routes++];
-        snprintf(rc->gateway, sizeof(rc->gateway), "%s", rs->gateway);
-        snprintf(rc->sink, sizeof(rc->sink), "%s", rs->sink);
-        rc->starts = rs->starts;
-        rc->data = rs->data;
-        rc->acks = rs->acks;
-        rc->nacks = rs->nacks;
-        rc->events = rs->events;
-        return 0;
-}
-
 int ctl_backend_local_stats(CtlBackend *b, usec_t since, usec_t until, MgmtStats *ret) {
-        _cleanup_free_ StoreAuditStats *as = new0(StoreAuditStats, 1);
-        MgmtStats s = { .since = since, .until = until };
-        int r;
-
         if (!b || !streq_ptr(b->kind, "local") || !ret)
                 return -EINVAL;
-        if (!as)
-                return -ENOMEM;
         /* counted by SQLite over the time index: no row comes to us */
-        r = store_audit_stats(S(b), since, until, as);
-        if (r < 0)
-                return r;
-        s.events_total = as->total;
-        for (size_t k = 0; k < _MGMT_EVENT_KIND_MAX; k++)
-                s.by_kind[k] = as->by_kind[k];
-        for (size_t k = 0; k < ELEMENTSOF(s.by_nack_reason); k++)
-                s.by_nack_reason[k] = as->by_nack_reason[k];
-        s.n_by_result = MIN(as->n_results, (size_t)MGMT_STATS_RESULTS_MAX);
-        for (size_t i = 0; i < s.n_by_result; i++) {
-                snprintf(s.by_result[i].name, sizeof(s.by_result[i].name), "%s", as->results[i].name);
-                s.by_result[i].count = as->results[i].count;
-        }
-        s.routes = new0(MgmtRouteCount, MGMT_STATS_ROUTES_MAX);
-        if (!s.routes)
-                return -ENOMEM;
-        r = store_audit_route_stats(S(b), since, until, MGMT_STATS_ROUTES_MAX + 1, local_route_cb, &s);
-        if (r == -ECANCELED)
-                r = 0; /* more routes than listed: routes_truncated */
-        for (StoreDeviceState st = 0; r >= 0 && st < _STORE_DEVICE_STATE_MAX; st++) {
-                StoreDeviceFilter f = { .state = st };
-                r = store_device_count(S(b), &f, &s.devices_by_state[st]);
-                s.devices_total += s.devices_by_state[st];
-        }
-        if (r < 0) {
-                free(s.routes);
-                return r;
-        }
-        *ret = s;
-        return 0;
+        return store_mgmt_stats(S(b), since, until, ret);
 }

@@ -720,62 +720,13 @@ static int op_audit_query(Api *a, const MgmtRequest *q, MgmtResponse *resp) {
         return 0;
 }
 
-static int route_cb(const StoreRouteStats *rs, void *userdata) {
-        MgmtStats *s = userdata;
-        MgmtRouteCount *rc;
-
-        if (s->n_routes >= MGMT_STATS_ROUTES_MAX) {
-                s->routes_truncated = true;
-                return -ECANCELED;
-        }
-        rc = &s->routes[s->n_routes++];
-        snprintf(rc->gateway, sizeof(rc->gateway), "%s", rs->gateway);
-        snprintf(rc->sink, sizeof(rc->sink), "%s", rs->sink);
-        rc->starts = rs->starts;
-        rc->data = rs->data;
-        rc->acks = rs->acks;
-        rc->nacks = rs->nacks;
-        rc->events = rs->events;
-        return 0;
-}
-
 static int op_stats(Api *a, const MgmtRequest *q, MgmtResponse *resp) {
-        _cleanup_free_ StoreAuditStats *as = new0(StoreAuditStats, 1);
         MgmtStats *s = &resp->stats;
         int r;
 
-        if (!as)
-                return mgmt_error_set(&resp->error, MGMT_INTERNAL, NULL, "out of memory");
-        s->since = q->stats.since;
-        s->until = q->stats.until;
-        r = store_audit_stats(S(a), s->since, s->until, as);
+        r = store_mgmt_stats(S(a), q->stats.since, q->stats.until, s);
         if (r < 0)
                 return store_failure(&resp->error, r, "", NULL);
-        s->events_total = as->total;
-        for (size_t k = 0; k < _MGMT_EVENT_KIND_MAX; k++)
-                s->by_kind[k] = as->by_kind[k];
-        for (size_t k = 0; k < ELEMENTSOF(s->by_nack_reason); k++)
-                s->by_nack_reason[k] = as->by_nack_reason[k];
-        s->n_by_result = MIN(as->n_results, (size_t)MGMT_STATS_RESULTS_MAX);
-        for (size_t i = 0; i < s->n_by_result; i++) {
-                snprintf(s->by_result[i].name, sizeof(s->by_result[i].name), "%s", as->results[i].name);
-                s->by_result[i].count = as->results[i].count;
-        }
-
-        s->routes = new0(MgmtRouteCount, MGMT_STATS_ROUTES_MAX);
-        if (!s->routes)
-                return mgmt_error_set(&resp->error, MGMT_INTERNAL, NULL, "out of memory");
-        r = store_audit_route_stats(S(a), s->since, s->until, MGMT_STATS_ROUTES_MAX + 1, route_cb, s);
-        if (r < 0 && r != -ECANCELED)
-                return store_failure(&resp->error, r, "", NULL);
-
-        for (StoreDeviceState st = 0; st < _STORE_DEVICE_STATE_MAX; st++) {
-                StoreDeviceFilter f = { .state = st };
-                r = store_device_count(S(a), &f, &s->devices_by_state[st]);
-                if (r < 0)
-                        return store_failure(&resp->error, r, "", NULL);
-                s->devices_total += s->devices_by_state[st];
-        }
 
         _cleanup_free_ MgmtStatus *live = new0(MgmtStatus, 1);
         if (!live)

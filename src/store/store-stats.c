@@ -166,3 +166,65 @@ int store_audit_route_stats(Store *s, usec_t since, usec_t until, unsigned limit
         }
         return r < 0 ? r : n;
 }
+
+/* ---- the management API's shape ---- */
+
+static int mgmt_route_cb(const StoreRouteStats *rs, void *userdata) {
+        MgmtStats *s = userdata;
+        MgmtRouteCount *rc;
+
+        if (s->n_routes >= MGMT_STATS_ROUTES_MAX) {
+                s->routes_truncated = true;
+                return -ECANCELED;
+        }
+        rc = &s->routes[s->n_routes++];
+        snprintf(rc->gateway, sizeof(rc->gateway), "%s", rs->gateway);
+        snprintf(rc->sink, sizeof(rc->sink), "%s", rs->sink);
+        rc->starts = rs->starts;
+        rc->data = rs->data;
+        rc->acks = rs->acks;
+        rc->nacks = rs->nacks;
+        rc->events = rs->events;
+        return 0;
+}
+
+int store_mgmt_stats(Store *s, usec_t since, usec_t until, MgmtStats *ret) {
+        _cleanup_free_ StoreAuditStats *as = new0(StoreAuditStats, 1);
+        MgmtStats m = { .since = since, .until = until };
+        int r;
+
+        if (!s || !ret)
+                return -EINVAL;
+        if (!as)
+                return -ENOMEM;
+        r = store_audit_stats(s, since, until, as);
+        if (r < 0)
+                return r;
+        m.events_total = as->total;
+        for (size_t k = 0; k < _MGMT_EVENT_KIND_MAX; k++)
+                m.by_kind[k] = as->by_kind[k];
+        for (size_t k = 0; k < ELEMENTSOF(m.by_nack_reason); k++)
+                m.by_nack_reason[k] = as->by_nack_reason[k];
+        m.n_by_result = MIN(as->n_results, (size_t)MGMT_STATS_RESULTS_MAX);
+        for (size_t i = 0; i < m.n_by_result; i++) {
+                snprintf(m.by_result[i].name, sizeof(m.by_result[i].name), "%s", as->results[i].name);
+                m.by_result[i].count = as->results[i].count;
+        }
+        m.routes = new0(MgmtRouteCount, MGMT_STATS_ROUTES_MAX);
+        if (!m.routes)
+                return -ENOMEM;
+        r = store_audit_route_stats(s, since, until, MGMT_STATS_ROUTES_MAX + 1, mgmt_route_cb, &m);
+        if (r == -ECANCELED)
+                r = 0; /* more routes than listed: routes_truncated */
+        for (StoreDeviceState st = 0; r >= 0 && st < _STORE_DEVICE_STATE_MAX; st++) {
+                StoreDeviceFilter f = { .state = st };
+                r = store_device_count(s, &f, &m.devices_by_state[st]);
+                m.devices_total += m.devices_by_state[st];
+        }
+        if (r < 0) {
+                free(m.routes);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}

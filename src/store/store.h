@@ -17,6 +17,7 @@
 
 #include "meshprov-limits.h"
 #include "macro.h"
+#include "mgmtapi.h"
 #include "provdata.h"
 #include "time-util.h"
 
@@ -355,3 +356,7 @@ int store_audit_stats(Store *s, usec_t since, usec_t until, StoreAuditStats *ret
  * of routes passed to cb. */
 int store_audit_route_stats(Store *s, usec_t since, usec_t until, unsigned limit, StoreRouteStatsCb cb,
                             void *userdata);
+/* Everything `stats` shows (audit counts, routes, devices per state) in the management API's shape, shared
+ * by the daemon's API and meshprovctl's local mode; no live counters. ret->routes is allocated: free() it.
+ */
+int store_mgmt_stats(Store *s, usec_t since, usec_t until, MgmtStats *ret);
