@@ -6,6 +6,8 @@
 
 #include "api.h"
 #include "event-util.h"
+#include "fileio.h"
+#include "siphash24.h"
 #include "hex.h"
 #include "log.h"
 #include "manager.h"
@@ -70,6 +72,16 @@ struct Api {
 
         sd_event_source *status_timer;
         ApiBatch *batch;
+        /* The last staged batch applied: its last chunk redelivered (QoS 1, after a reconnect that lost
+         * the answer) gets the same answer instead of "not known". */
+        struct {
+                bool valid;
+                char id[MGMT_BATCH_ID_MAX + 1];
+                uint32_t seq;
+                uint64_t digest; /* siphash of the last chunk's bytes */
+                MgmtBulkResult result;
+        } applied;
+        uint8_t digest_key[16];
 
         ApiCounters counters;
         RateLimit bad_log_rl;
@@ -906,6 +918,13 @@ static int op_bulk(Api *a, const MgmtRequest *q, const uint8_t *payload, size_t 
                 log_info("Dropping idle staged bulk upload '%s' for '%s'.", a->batch->id, bp->batch);
                 api_drop_batch(a);
         }
+        if (!a->batch && a->applied.valid && bp->last && streq(a->applied.id, bp->batch) &&
+            bp->seq == a->applied.seq && siphash24(payload, len, a->digest_key) == a->applied.digest) {
+                log_debug("Management API: the last chunk of applied batch '%s' again, answered again.",
+                          bp->batch);
+                resp->bulk = a->applied.result;
+                return 0;
+        }
         if (!a->batch) {
                 if (bp->seq != 0)
                         return mgmt_error_set(
@@ -967,6 +986,13 @@ static int op_bulk(Api *a, const MgmtRequest *q, const uint8_t *payload, size_t 
 
         if (bp->last) {
                 r = bulk_apply(a, b, q, resp);
+                a->applied.valid = r >= 0 && resp->error.code == MGMT_OK && resp->bulk.committed;
+                if (a->applied.valid) {
+                        snprintf(a->applied.id, sizeof(a->applied.id), "%s", b->id);
+                        a->applied.seq = bp->seq;
+                        a->applied.digest = siphash24(payload, len, a->digest_key);
+                        a->applied.result = resp->bulk;
+                }
                 api_drop_batch(a);
                 return r;
         }
@@ -1292,6 +1318,8 @@ int api_new(Manager *m, Api **ret) {
         if (!mgmt_name_valid(c->api.instance_id))
                 return -EINVAL;
         snprintf(a->instance, sizeof(a->instance), "%s", c->api.instance_id);
+        if (random_bytes(a->digest_key, sizeof(a->digest_key)) < 0)
+                return -EIO;
 
         r = mgmt_topic_status(a->instance, a->topic_status, sizeof(a->topic_status));
         if (r >= 0)

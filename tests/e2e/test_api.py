@@ -282,9 +282,23 @@ def test_staged_batch(env):
     api.ok("device_bulk_put", lambda q: chunk(q, 1, True, n=0, abort=True, batch="stage-2"))
     api.fails("device_bulk_put", lambda q: chunk(q, 1, True, batch="stage-2"), pb.INVALID, "seq")
     api.ok("device_bulk_put", lambda q: chunk(q, 0, False, batch="stage-3"))
-    r = api.ok("device_bulk_put", lambda q: chunk(q, 1, True, batch="stage-3"))
-    assert r.bulk.committed and r.bulk.devices_created == 20 and r.bulk.staged_devices == 20
+    last = pb.Request(request_id=api.next_id())
+    chunk(last, 1, True, batch="stage-3")
+    _, r = api.call("device_bulk_put", request=last)
+    assert not r.HasField("error") and r.bulk.committed and r.bulk.devices_created == 20
+    assert r.bulk.staged_devices == 20
     assert db_count(daemon, count) == 20
+    # the last chunk redelivered after the batch was applied: the same answer, nothing applied twice
+    with api.lock:
+        del api.responses[last.request_id]
+    api.send("device_bulk_put", last.SerializeToString())
+    _, r = api.answer(last.request_id)
+    assert not r.HasField("error"), r.error
+    assert r.bulk.committed and r.bulk.devices_created == 20
+    assert db_count(daemon, count) == 20
+    # but another last chunk for that batch is not taken for a redelivery
+    e = api.fails("device_bulk_put", lambda q: chunk(q, 1, True, batch="stage-3"), pb.INVALID, "seq")
+    assert "not known" in e.message
 
 
 # ---------------------------------------------------------------- events ----
