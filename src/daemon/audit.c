@@ -119,8 +119,8 @@ int audit_queue_flush(AuditQueue *q) {
 }
 
 void audit_queue_push(AuditQueue *q, const StoreAuditEvent *ev) {
-        if (q->n == q->cap && (q->failing || audit_queue_flush(q) < 0)) {
-                /* The database refuses writes (locked for long, disk full, ...): keep the newest. */
+        if (q->n == q->cap) {
+                /* The caller could not write (locked for long, disk full, ...): keep the newest. */
                 memmove(q->events, q->events + 1, (q->cap - 1) * sizeof(*q->events));
                 q->n--;
                 q->dropped++;

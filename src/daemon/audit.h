@@ -12,7 +12,7 @@ typedef struct AuditQueue {
         StoreAuditEvent *events;
         size_t n, cap;
         uint64_t written, dropped, failures;
-        bool failing; /* the last flush failed: a full queue drops its oldest row rather than block again */
+        bool failing; /* the last flush failed */
 } AuditQueue;
 
 int audit_queue_init(AuditQueue *q, Store *store, size_t cap);
@@ -21,13 +21,15 @@ void audit_queue_done(AuditQueue *q);
 /* Converts a record into a row (stamped with `realtime`, microseconds since the epoch). */
 void audit_event_from_record(const ProvRecord *rec, usec_t realtime, StoreAuditEvent *ret);
 
-/* Queues a row; flushes first when the queue is full, unless the last flush failed (the caller retries
- * later, on a timer, rather than wait on a locked database for every row). Never fails the caller: a row
- * that cannot be kept is counted in `dropped`. */
+/* Queues a row. It never writes (the caller decides when and how long a write may wait: call
+ * audit_queue_flush() when audit_queue_full()); a full queue drops its oldest row, counted in `dropped`. */
 void audit_queue_push(AuditQueue *q, const StoreAuditEvent *ev);
 /* Writes everything queued, and the device state changes the rows imply. Returns <0 if the write failed
  * (the rows are kept for the next attempt unless the queue overflows). */
 int audit_queue_flush(AuditQueue *q);
 static inline bool audit_queue_pending(const AuditQueue *q) {
         return q->n > 0;
+}
+static inline bool audit_queue_full(const AuditQueue *q) {
+        return q->n >= q->cap;
 }

@@ -54,10 +54,9 @@ static int lookup_allocate(void *userdata, const ProvIdentity *identity, const u
         IdentitySource *src = userdata;
         int r;
 
-        (void)store_set_busy_timeout(src->store, STORE_PATH_BUSY);
+        (void)store_busy_short(src->store, STORE_PATH_BUSY);
         r = store_address_allocate(src->store, identity->network, uid, uid_len, now(CLOCK_REALTIME), ret);
-        if (src->busy_timeout > 0)
-                (void)store_set_busy_timeout(src->store, src->busy_timeout);
+        (void)store_busy_restore(src->store);
         return r;
 }
 

@@ -10,10 +10,10 @@ typedef struct IdentitySource {
         Store *store;
         StoreIdentity scratch; /* large; wiped after each lookup */
         uint64_t lookups, failures;
-        /* A pool address is allocated with a write that waits at most STORE_PATH_BUSY for another writer
-         * (the START then goes unanswered and the node retries); busy_timeout is restored afterwards. */
-        usec_t busy_timeout;
 } IdentitySource;
+
+/* Writes on the provisioning path (a pool address, audit rows) wait at most this long for another writer's
+ * lock: the START then goes unanswered and the node retries, the audit rows are written later. */
 
 #define STORE_PATH_BUSY (100 * USEC_PER_MSEC)
 

@@ -18,15 +18,17 @@
 #include "masterkey.h"
 #include "string-util.h"
 
-#define STATUS_INTERVAL (5 * USEC_PER_SEC)
-#define PRUNE_INTERVAL  USEC_PER_HOUR
-#define PRUNE_BATCH     5000u
-#define AUDIT_RETRY_MIN (250 * USEC_PER_MSEC)
-#define AUDIT_RETRY_MAX (30 * USEC_PER_SEC)
+#define STATUS_INTERVAL      (5 * USEC_PER_SEC)
+#define PRUNE_INTERVAL       USEC_PER_HOUR
+#define PRUNE_BATCH          5000u
+#define AUDIT_RETRY_MIN      (250 * USEC_PER_MSEC)
+#define AUDIT_RETRY_MAX      (30 * USEC_PER_SEC)
+#define DEFERRED_RESULTS_MAX (1u << 20)
 
 /* ---- engine ---- */
 
 static void manager_arm_engine_timer(Manager *m, usec_t deadline);
+static void manager_audit_flush(Manager *m);
 
 static void log_record(Manager *m, const ProvRecord *rec) {
         char uid[2 * PROV_UID_MAX + 1], f_uid[2 * PROV_UID_MAX + 8], f_res[48], f_route[GW_ID_MAX_LEN + 16];
@@ -72,26 +74,39 @@ static void log_record(Manager *m, const ProvRecord *rec) {
 }
 
 static void manager_queue_result(Manager *m, uint64_t id, int error, const char *detail) {
-        if (m->n_deferred_results >= ELEMENTSOF(m->deferred_results)) {
-                /* cannot happen: the queue is drained after every round of at most PROV_ACTIONS_MAX actions
-                 */
-                log_warning("Too many downlink results at once; one is dropped (the node will retry).");
-                return;
+        /* Usually at most one round's downlinks; more while due work keeps the engine busy (-EAGAIN) with
+         * a bearer that refuses everything. Bounded only to survive a bug. */
+        if (m->n_deferred_results >= m->cap_deferred_results) {
+                size_t cap = MAX(m->cap_deferred_results * 2, (size_t)64);
+                struct DeferredResult *p = cap <= DEFERRED_RESULTS_MAX
+                                                   ? reallocarray(m->deferred_results, cap, sizeof(*p))
+                                                   : NULL;
+                if (!p) {
+                        log_warning(
+                                "Too many downlink results at once; one is dropped (the node will retry).");
+                        return;
+                }
+                m->deferred_results = p;
+                m->cap_deferred_results = cap;
         }
-        m->deferred_results[m->n_deferred_results].id = id;
-        m->deferred_results[m->n_deferred_results].error = error;
+        m->deferred_results[m->n_deferred_results] = (struct DeferredResult){ .id = id, .error = error };
         snprintf(m->deferred_results[m->n_deferred_results].detail, sizeof(m->deferred_results[0].detail),
                  "%s", strempty(detail));
         m->n_deferred_results++;
 }
 
-static void manager_pop_result(Manager *m, ProvEvent *ret) {
+/* The oldest deferred result as an event; it stays queued until the engine has taken it. */
+static void manager_peek_result(Manager *m, ProvEvent *ret) {
         assert(m->n_deferred_results > 0);
         *ret = (ProvEvent){ .type = PROV_EVENT_SEND_RESULT };
         ret->send_result.downlink_id = m->deferred_results[0].id;
         ret->send_result.error = m->deferred_results[0].error;
         snprintf(ret->send_result.detail, sizeof(ret->send_result.detail), "%s",
                  m->deferred_results[0].detail);
+}
+
+static void manager_drop_result(Manager *m) {
+        assert(m->n_deferred_results > 0);
         m->n_deferred_results--;
         memmove(m->deferred_results, m->deferred_results + 1,
                 m->n_deferred_results * sizeof(m->deferred_results[0]));
@@ -139,6 +154,10 @@ static void manager_execute(Manager *m, const ProvActionList *actions) {
                         m->counters.records++;
                         log_record(m, &a->record);
                         audit_event_from_record(&a->record, realtime, &ev);
+                        /* a full queue is written at once, unless writing is failing (then the timer
+                         * retries and the oldest row gives way) */
+                        if (audit_queue_full(&m->audit) && m->audit_backoff == 0)
+                                manager_audit_flush(m);
                         audit_queue_push(&m->audit, &ev);
                         /* management API: the live event (best effort, never blocks) */
                         if (m->api)
@@ -151,7 +170,7 @@ static void manager_execute(Manager *m, const ProvActionList *actions) {
                 }
         }
         /* after a failed write the retry timer owns flushing, so a locked database is not hammered */
-        if (audit_queue_pending(&m->audit) && !m->audit.failing)
+        if (audit_queue_pending(&m->audit) && m->audit_backoff == 0)
                 (void)sd_event_source_set_enabled(m->audit_flush, SD_EVENT_ONESHOT);
 }
 
@@ -168,11 +187,12 @@ static void manager_engine_feed(Manager *m, const ProvEvent *ev_in) {
         assert(!m->in_engine);
         m->in_engine = true;
         for (unsigned rounds = 0; rounds < 10000; rounds++) {
-                bool is_input = false;
+                bool is_input = false, is_deferred = false;
 
-                if (m->n_deferred_results > 0)
-                        manager_pop_result(m, &ev);
-                else if (have_input) {
+                if (m->n_deferred_results > 0) {
+                        manager_peek_result(m, &ev);
+                        is_deferred = true;
+                } else if (have_input) {
                         ev = *ev_in;
                         is_input = true;
                 } else if (deadline <= t)
@@ -188,6 +208,8 @@ static void manager_engine_feed(Manager *m, const ProvEvent *ev_in) {
                 manager_execute(m, &actions);
                 if (r == -EAGAIN)
                         continue; /* due work came first: the same event again */
+                if (is_deferred)
+                        manager_drop_result(m);
                 if (is_input)
                         have_input = false;
                 if (r < 0 && ev.type == PROV_EVENT_UPLINK) {
@@ -248,26 +270,27 @@ static void manager_arm_engine_timer(Manager *m, usec_t deadline) {
 /* ---- audit ---- */
 
 static void manager_audit_flush(Manager *m) {
-        uint64_t dropped = m->audit.dropped;
         char ts[64];
         int r;
 
         /* Audit rows can wait, the event loop cannot: a write waits only STORE_PATH_BUSY for another
          * writer's lock (a long meshprovctl import), not BusyTimeoutSec, and is retried from a timer. */
-        (void)store_set_busy_timeout(m->store, STORE_PATH_BUSY);
+        (void)store_busy_short(m->store, STORE_PATH_BUSY);
         r = audit_queue_flush(&m->audit);
-        (void)store_set_busy_timeout(m->store, m->config->store.busy_timeout ?: 5 * USEC_PER_SEC);
+        (void)store_busy_restore(m->store);
 
         if (r >= 0) {
                 if (m->audit_backoff > 0)
                         log_info("Audit log writable again (%" PRIu64 " event(s) dropped meanwhile).",
-                                 m->audit.dropped - dropped);
+                                 m->audit.dropped - m->audit_dropped_before);
                 m->audit_backoff = 0;
                 (void)sd_event_source_set_enabled(m->audit_retry, SD_EVENT_OFF);
                 return;
         }
-        /* The database is locked by another writer for longer than BusyTimeoutSec, or the disk is full:
-         * keep the rows (the queue is bounded) and try again later, backing off up to AUDIT_RETRY_MAX. */
+        /* Another writer holds the lock (a long import), or the disk is full: keep the rows (the queue is
+         * bounded) and try again later, backing off up to AUDIT_RETRY_MAX. */
+        if (m->audit_backoff == 0)
+                m->audit_dropped_before = m->audit.dropped;
         m->audit_backoff = CLAMP(m->audit_backoff * 2, AUDIT_RETRY_MIN, AUDIT_RETRY_MAX);
         if (ratelimit_below(&m->warn_log_rl, now(CLOCK_MONOTONIC)))
                 log_warning_errno(r, "Failed to write %zu audit event(s), retrying in %s: %m", m->audit.n,
@@ -297,7 +320,9 @@ static int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (retention > 0) {
                 usec_t before = usec_sub(now(CLOCK_REALTIME), retention);
+                (void)store_busy_short(m->store, STORE_PATH_BUSY);
                 int r = store_audit_prune(m->store, before, PRUNE_BATCH);
+                (void)store_busy_restore(m->store);
                 if (r < 0)
                         log_warning_errno(r, "Failed to prune the audit log: %m");
                 else if (r > 0)
@@ -606,9 +631,11 @@ static void manager_reload(Manager *m) {
         }
         m->engine_config = ec;
         log_set_max_level(c->log.level);
+        (void)store_set_busy_timeout(m->store, c->store.busy_timeout);
 
         /* (also when the client is missing: an earlier start failed, e.g. on an unreadable password file) */
-        bool restart_mqtt = mqtt_settings_differ(c, m->config) || (conf_mqtt_enabled(c) && !m->mqtt);
+        bool mqtt_changed = mqtt_settings_differ(c, m->config);
+        bool restart_mqtt = mqtt_changed || (conf_mqtt_enabled(c) && !m->mqtt);
         if (m->gw && !restart_mqtt) {
                 GwBearerOptions go;
                 gw_options_from_config(c, &go);
@@ -618,7 +645,7 @@ static void manager_reload(Manager *m) {
         m->config = TAKE_PTR(c);
         c = old; /* freed on return */
         if (restart_mqtt) {
-                log_info("MQTT settings changed, reconnecting.");
+                log_info(mqtt_changed ? "MQTT settings changed, reconnecting." : "Starting MQTT again.");
                 manager_stop_mqtt(m);
                 r = manager_start_mqtt(m);
                 if (r < 0) {
@@ -766,7 +793,6 @@ int manager_new(const char *config_path, Config *config, Manager **ret) {
         (void)sd_event_source_set_enabled(m->audit_retry, SD_EVENT_OFF);
 
         identity_source_init(&m->identity, m->store, &m->lookup);
-        m->identity.busy_timeout = m->config->store.busy_timeout ?: 5 * USEC_PER_SEC;
         if (random_bytes(m->engine_config.hash_key, sizeof(m->engine_config.hash_key)) < 0)
                 return log_error_errno(-EIO, "Failed to get random bytes.");
         engine_config_from(m->config, &m->engine_config);
@@ -815,6 +841,7 @@ Manager *manager_free(Manager *m) {
         m->prune_timer = sd_event_source_disable_unref(m->prune_timer);
         m->status_timer = sd_event_source_disable_unref(m->status_timer);
         prov_engine_free(m->engine);
+        free(m->deferred_results);
         audit_queue_done(&m->audit);
         store_free(m->store);
         explicit_bzero_safe(m->master_key, sizeof(m->master_key));

@@ -41,9 +41,10 @@ struct Manager {
         sd_event_source *engine_timer;
 
         AuditQueue audit;
-        sd_event_source *audit_flush; /* defer: once per loop iteration while writes succeed */
-        sd_event_source *audit_retry; /* time: after a failed write, with backoff */
-        usec_t audit_backoff;
+        sd_event_source *audit_flush;  /* defer: once per loop iteration while writes succeed */
+        sd_event_source *audit_retry;  /* time: after a failed write, with backoff */
+        usec_t audit_backoff;          /* 0: writing works; else the retry timer's current wait */
+        uint64_t audit_dropped_before; /* audit.dropped when writing started to fail */
         sd_event_source *prune_timer;
         sd_event_source *status_timer;
 
@@ -52,13 +53,14 @@ struct Manager {
         Sinks *sinks; /* gateway mode: the [Sink] links (sinks.c) */
         Api *api;     /* [Api] Enabled=yes: lives with the MQTT client (api.c) */
 
-        /* downlink results that could not be fed to the engine while its actions were being executed */
-        struct {
+        /* downlink results that could not be fed to the engine while its actions were being executed
+         * (a bearer refusing a downlink synchronously); fed in order right after (manager_engine_feed) */
+        struct DeferredResult {
                 uint64_t id;
                 int error;
                 char detail[64];
-        } deferred_results[64];
-        size_t n_deferred_results;
+        } * deferred_results;
+        size_t n_deferred_results, cap_deferred_results;
         bool in_engine;
 
         usec_t started; /* CLOCK_MONOTONIC */

@@ -435,26 +435,35 @@ static uint64_t params_hash(const ProvEngine *e, const uint8_t *cbor, size_t n, 
         return h;
 }
 
+/* Builds the DATA aside and replaces the session's cached packet only when it is complete: a failure leaves
+ * the DATA sent before intact (it may still be re-sent). */
 static int build_data(Session *s, const ProvIdentity *id, const uint8_t *cbor, size_t n, uint16_t counter) {
         bool secured = s->method != PROV_METHOD_UNSECURED;
         ProvHeader h = session_header(s, PROV_MSG_DATA);
+        uint8_t packet[sizeof(s->packet)];
+        size_t len;
         int r;
 
         r = provmsg_build_data_prefix(&h, secured ? PROV_KEY_INDEX_FACTORY : PROV_KEY_INDEX_PLAINTEXT,
-                                      counter, s->packet);
+                                      counter, packet);
         if (r < 0)
                 return r;
         if (secured) {
-                r = prov_data_seal(id->factory_key, s->iv, s->packet, cbor, n,
-                                   s->packet + PROV_DATA_HEADER_SIZE,
-                                   sizeof(s->packet) - PROV_DATA_HEADER_SIZE);
-                if (r < 0)
+                r = prov_data_seal(id->factory_key, s->iv, packet, cbor, n, packet + PROV_DATA_HEADER_SIZE,
+                                   sizeof(packet) - PROV_DATA_HEADER_SIZE);
+                if (r < 0) {
+                        explicit_bzero_safe(packet, sizeof(packet));
                         return r;
-                s->packet_len = PROV_DATA_HEADER_SIZE + n + PROV_MIC_SIZE;
+                }
+                len = PROV_DATA_HEADER_SIZE + n + PROV_MIC_SIZE;
         } else {
-                memcpy(s->packet + PROV_DATA_HEADER_SIZE, cbor, n);
-                s->packet_len = PROV_DATA_HEADER_SIZE + n;
+                memcpy(packet + PROV_DATA_HEADER_SIZE, cbor, n);
+                len = PROV_DATA_HEADER_SIZE + n;
         }
+        memcpy(s->packet, packet, len);
+        explicit_bzero_safe(packet,
+                            sizeof(packet)); /* an unsecured DATA carries the network keys in clear */
+        s->packet_len = len;
         s->counter = counter;
         return 0;
 }

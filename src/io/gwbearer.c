@@ -3,6 +3,7 @@
 
 #include "fileio.h"
 #include "gwapi.h"
+#include "event-util.h"
 #include "gwbearer.h"
 #include "meshprov-limits.h"
 #include "log.h"
@@ -133,9 +134,7 @@ static int pending_arm(Pending *p, usec_t delay) {
         int r;
 
         if (p->timer)
-                return sd_event_source_set_time_relative(p->timer, delay) < 0
-                               ? -EIO
-                               : sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
+                return event_source_rearm(p->timer, delay);
         r = sd_event_add_time_relative(b->event, &p->timer, CLOCK_MONOTONIC, delay, 10 * USEC_PER_MSEC,
                                        pending_on_timer, p);
         if (r >= 0)

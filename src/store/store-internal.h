@@ -50,6 +50,7 @@ struct Store {
         sqlite3_stmt *stmts[_STMT_MAX];
         uint8_t master[KEYWRAP_MASTER_KEY_SIZE];
         usec_t address_hold;
+        usec_t busy_timeout; /* configured; store_busy_short() lowers it for a while */
         bool read_only;
         bool in_tx;      /* inside store_begin() */
         bool tx_aborted; /* SQLite rolled the store_begin() transaction back by itself */

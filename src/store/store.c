@@ -479,7 +479,7 @@ static int store_migrate(Store *s) {
 }
 
 static int store_configure(Store *s, const StoreOptions *opts) {
-        usec_t busy = opts->busy_timeout ?: STORE_BUSY_TIMEOUT_DEFAULT;
+        usec_t busy = s->busy_timeout = opts->busy_timeout ?: STORE_BUSY_TIMEOUT_DEFAULT;
         _cleanup_(stmt_finalizep) sqlite3_stmt *st = NULL;
         int r;
 
@@ -521,6 +521,8 @@ static int master_key_try(Store *s, const char *sql, bool network_aad) {
         r = store_step(s, st);
         if (r <= 0)
                 return r;
+        if (sqlite3_column_bytes(st, 0) != (int)(sizeof(plain) + KEYWRAP_OVERHEAD))
+                return -EBADMSG; /* damaged: not a question of the key */
         if (network_aad)
                 store_aad_network((const char *)sqlite3_column_text(st, 1) ?: "", aad);
         else
@@ -559,6 +561,10 @@ static int store_check_master_key(Store *s) {
         if (r < 0)
                 return r;
         r = store_step(s, st);
+        if (r < 0)
+                return r;
+        /* another process may have written its own check value first (INSERT OR IGNORE): read it back */
+        r = master_key_try(s, "SELECT value FROM store_meta WHERE name = 'master_key_check'", false);
         return r < 0 ? r : 0;
 }
 
@@ -605,11 +611,28 @@ int store_open(const char *path, const StoreOptions *opts, Store **ret) {
         return n;
 }
 
+static int apply_busy_timeout(Store *s, usec_t timeout) {
+        return sqlite_errno(
+                sqlite3_busy_timeout(s->db, (int)MIN(timeout / USEC_PER_MSEC, (usec_t)INT32_MAX)));
+}
+
 int store_set_busy_timeout(Store *s, usec_t timeout) {
         if (!s)
                 return -EINVAL;
-        return sqlite_errno(
-                sqlite3_busy_timeout(s->db, (int)MIN(timeout / USEC_PER_MSEC, (usec_t)INT32_MAX)));
+        s->busy_timeout = timeout ?: STORE_BUSY_TIMEOUT_DEFAULT;
+        return apply_busy_timeout(s, s->busy_timeout);
+}
+
+int store_busy_short(Store *s, usec_t timeout) {
+        if (!s)
+                return -EINVAL;
+        return apply_busy_timeout(s, MIN(timeout, s->busy_timeout));
+}
+
+int store_busy_restore(Store *s) {
+        if (!s)
+                return -EINVAL;
+        return apply_busy_timeout(s, s->busy_timeout);
 }
 
 Store *store_free(Store *s) {

@@ -44,8 +44,12 @@ typedef struct StoreOptions {
  * database's secrets were written with (checked against a value stored on the first open with a key). */
 int store_open(const char *path, const StoreOptions *opts, Store **ret);
 Store *store_free(Store *s);
-/* How long a write waits for another writer (0: fail at once with -EBUSY). */
+/* How long a write waits for another writer's lock (StoreOptions.busy_timeout; 0: the default), e.g. after
+ * SIGHUP. store_busy_short() lowers it for the writes that follow (a daemon's loop cannot wait long), until
+ * store_busy_restore(). */
 int store_set_busy_timeout(Store *s, usec_t timeout);
+int store_busy_short(Store *s, usec_t timeout);
+int store_busy_restore(Store *s);
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);
 int store_schema_version(Store *s);

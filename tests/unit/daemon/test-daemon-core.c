@@ -149,7 +149,7 @@ static void test_locked_database_keeps_rows_then_drops_oldest(void **state) {
         assert_int_equal(q.failures, 1);
         assert_int_equal(q.n, 1);
 
-        /* filling up while failing drops the oldest rows without trying (and waiting) again */
+        /* a full queue drops its oldest rows: push never writes (nor waits for the lock) */
         push(&q, PROV_RECORD_START, 0x02, "r2", T0 + 2);
         push(&q, PROV_RECORD_START, 0x03, "r3", T0 + 3);
         push(&q, PROV_RECORD_START, 0x04, "r4", T0 + 4);
@@ -169,9 +169,12 @@ static void test_locked_database_keeps_rows_then_drops_oldest(void **state) {
         assert_string_equal(rows.results[0], "r3");
         assert_string_equal(rows.results[3], "r6");
 
-        /* healthy again: a full queue flushes instead of dropping */
-        for (unsigned i = 0; i < 9; i++)
+        /* healthy again: the caller writes a full queue before pushing more, as the daemon does */
+        for (unsigned i = 0; i < 9; i++) {
+                if (audit_queue_full(&q))
+                        assert_int_equal(audit_queue_flush(&q), 0);
                 push(&q, PROV_RECORD_NACK, 0x07, "more", T0 + 10 + i);
+        }
         assert_int_equal(q.dropped, 2);
         assert_int_equal(audit_queue_flush(&q), 0);
         assert_int_equal(all_rows(s).n, 13);
