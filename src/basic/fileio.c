@@ -99,3 +99,18 @@ int write_file_atomic(const char *path, const void *data, size_t n, unsigned mod
         }
         return 0;
 }
+
+int mkdir_parent(const char *path, unsigned mode) {
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = '\0';
+        if (mkdir(dir, (mode_t)mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}

@@ -141,6 +141,12 @@ int ctl_backend(Ctl *c, CtlAccess access, CtlBackend **ret) {
                         "created by the first command that adds something).",
                         esc);
 
+        if (!exists && access != CTL_DRY_RUN) {
+                r = mkdir_parent(c->db_path, 0700);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot create the directory of database '%s': %m", esc);
+        }
+
         atexit(wipe_master_key);
         if (!exists && access == CTL_DRY_RUN) {
                 /* checking against an empty database: a throw-away one in memory */

@@ -676,23 +676,6 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 
 /* ---- lifecycle ---- */
 
-/* The database's directory, when it does not exist yet (a first start on defaults outside systemd's
- * StateDirectory=): one level, private. */
-static int make_database_dir(const char *db) {
-        _cleanup_free_ char *dir = strdup(db);
-        char *slash;
-
-        if (!dir)
-                return -ENOMEM;
-        slash = strrchr(dir, '/');
-        if (!slash || slash == dir)
-                return 0;
-        *slash = '\0';
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 static int manager_open_store(Manager *m) {
         const Config *c = m->config;
         _cleanup_free_ char *key_path = NULL;
@@ -704,7 +687,8 @@ static int manager_open_store(Manager *m) {
          * secrets (the store refuses a key that does not match). */
         exists = access(c->store.database, F_OK) >= 0;
         if (!exists) {
-                r = make_database_dir(c->store.database);
+                /* a first start on defaults outside systemd's StateDirectory= */
+                r = mkdir_parent(c->store.database, 0700);
                 if (r < 0)
                         return log_error_errno(r,
                                                "Cannot create the directory of database '%s': %m. Set "

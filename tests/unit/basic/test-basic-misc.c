@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "fileio.h"
 #include "hex.h"
 #include "ratelimit.h"
 #include "siphash24.h"
@@ -96,6 +100,25 @@ static void test_strlist_format_bounded(void **state) {
         }
 }
 
+static void test_mkdir_parent(void **state) {
+        char dir[64] = "/tmp/meshprov-basic-XXXXXX", db[128], sub[96];
+        struct stat st;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(sub, sizeof(sub), "%s/state", dir);
+        snprintf(db, sizeof(db), "%s/meshprov.db", sub);
+        assert_int_equal(mkdir_parent(db, 0700), 0);
+        assert_int_equal(stat(sub, &st), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        assert_int_equal(st.st_mode & 0777, 0700);
+        assert_int_equal(mkdir_parent(db, 0700), 0);         /* there already */
+        assert_int_equal(mkdir_parent("plain.db", 0700), 0); /* no directory part */
+        snprintf(db, sizeof(db), "%s/a/b/meshprov.db", dir);
+        assert_int_equal(mkdir_parent(db, 0700), -ENOENT); /* one level only */
+        assert_int_equal(rmdir(sub), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hex_roundtrip),
@@ -103,6 +126,7 @@ int main(void) {
                 cmocka_unit_test(test_ratelimit),
                 cmocka_unit_test(test_cescape_and_topics),
                 cmocka_unit_test(test_strlist_format_bounded),
+                cmocka_unit_test(test_mkdir_parent),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
