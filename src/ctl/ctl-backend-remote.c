@@ -13,9 +13,8 @@
 #include "mqtt.h"
 #include "string-util.h"
 
-#define REMOTE_TIMEOUT_DEFAULT (10 * USEC_PER_SEC)
-#define REMOTE_CHUNK_DEVICES   1000u  /* devices per staged chunk: at most ~4.3 MB of request */
-#define REMOTE_EARLY_EVENTS    10000u /* live events kept while the audit log is read before following */
+#define REMOTE_CHUNK_DEVICES 1000u  /* devices per staged chunk: at most ~4.3 MB of request */
+#define REMOTE_EARLY_EVENTS  10000u /* live events kept while the audit log is read before following */
 
 /* Inside a transaction, device_get() answers from a snapshot of the daemon's devices, loaded with a paged
  * list at the first get (an import asks for every node: one round trip each would dominate its time). The

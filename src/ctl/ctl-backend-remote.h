@@ -27,6 +27,9 @@
 #include "ctl-backend.h"
 #include "mgmtapi.h"
 
+/* How long a remote command waits for the daemon's answer unless --timeout says otherwise. */
+#define REMOTE_TIMEOUT_DEFAULT (10 * USEC_PER_SEC)
+
 typedef struct CtlRemoteOptions {
         const char *host;
         uint16_t port;        /* 0: 1883, 8883 with TLS */

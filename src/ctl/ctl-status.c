@@ -98,7 +98,7 @@ int ctl_status(Ctl *c, int argc, char **argv) {
         if (!answered && s->online)
                 log_error("No answer from meshprovd instance '%s' within %" PRIu64
                           " s; its last retained status, below, still says online.",
-                          c->remote.instance, (c->remote.timeout ?: 10 * USEC_PER_SEC) / USEC_PER_SEC);
+                          c->remote.instance, (c->remote.timeout ?: REMOTE_TIMEOUT_DEFAULT) / USEC_PER_SEC);
         /* 0 answered, 3 offline (systemctl is-active style), 1 no answer */
         ret = answered ? 0 : s->online ? -ETIMEDOUT : CTL_EXIT_OFFLINE;
 
