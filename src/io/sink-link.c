@@ -612,7 +612,8 @@ static void link_probe_next(SinkLink *l) {
         }
         sink_frame_decoder_reset(&l->dec);
         l->phase = PHASE_IDLE; /* the next round sends a fresh probe */
-        log_debug("Sink %s: no answer, trying %" PRIu32 " bit/s.", l->name, l->baud);
+        log_debug("Sink %s: no successful read at that bit rate, trying %" PRIu32 " bit/s.", l->name,
+                  l->baud);
 }
 
 /* ---- settings ---- */
