@@ -209,7 +209,7 @@ bool mgmt_name_valid(const char *s) {
 /* ---------------------------------------------------------------------------------------------------------
  * Errors */
 
-static int code_errno(MgmtCode code) {
+int mgmt_code_to_errno(MgmtCode code) {
         switch (code) {
         case MGMT_OK:
                 return 0;
@@ -234,7 +234,7 @@ static int code_errno(MgmtCode code) {
         case _MGMT_CODE_INVALID:
                 break;
         }
-        return -EINVAL;
+        return -EIO; /* a code from a newer peer */
 }
 
 _printf_(4, 0) static void error_vset(MgmtError *e, MgmtCode code, const char *field, const char *format,
@@ -252,7 +252,7 @@ int mgmt_error_set(MgmtError *e, MgmtCode code, const char *field, const char *f
                 error_vset(e, code, field, format, ap);
                 va_end(ap);
         }
-        return code_errno(code);
+        return mgmt_code_to_errno(code);
 }
 
 void mgmt_error_add_item(MgmtError *e, uint32_t index, MgmtCode code, const char *field,
@@ -288,7 +288,7 @@ _printf_(4, 5) static int fail(const Check *c, MgmtCode code, const char *field,
         va_start(ap, format);
         error_vset(c->err, code, full, format, ap);
         va_end(ap);
-        return code_errno(code);
+        return mgmt_code_to_errno(code);
 }
 
 /* ---------------------------------------------------------------------------------------------------------

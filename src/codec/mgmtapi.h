@@ -373,6 +373,8 @@ typedef struct MgmtError {
 /* Fills e (keeping request_id) and returns the matching negative errno: MALFORMED -EBADMSG, TOO_LARGE
  * -EMSGSIZE, INVALID -EINVAL, NOT_FOUND -ENOENT, EXISTS -EEXIST, IN_USE/BUSY -EBUSY, INTERNAL -EIO,
  * UNSUPPORTED -EOPNOTSUPP. field may be NULL. */
+/* The -errno for an error code (MGMT_OK: 0; a code this build does not know: -EIO). */
+int mgmt_code_to_errno(MgmtCode code);
 int mgmt_error_set(MgmtError *e, MgmtCode code, const char *field, const char *format, ...) _printf_(4, 5);
 /* Appends an item error; beyond MGMT_ITEM_ERRORS_MAX they are dropped (the first ones matter). */
 void mgmt_error_add_item(MgmtError *e, uint32_t index, MgmtCode code, const char *field,

@@ -289,34 +289,6 @@ static bool replied(Remote *r) {
         return r->reply || !r->connected;
 }
 
-static int code_errno(MgmtCode c) {
-        switch (c) {
-        case MGMT_OK:
-                return 0;
-        case MGMT_MALFORMED:
-                return -EBADMSG;
-        case MGMT_TOO_LARGE:
-                return -EMSGSIZE;
-        case MGMT_INVALID:
-                return -EINVAL;
-        case MGMT_NOT_FOUND:
-                return -ENOENT;
-        case MGMT_EXISTS:
-                return -EEXIST;
-        case MGMT_IN_USE:
-        case MGMT_BUSY:
-                return -EBUSY;
-        case MGMT_INTERNAL:
-                return -EIO;
-        case MGMT_UNSUPPORTED:
-                return -EOPNOTSUPP;
-        case _MGMT_CODE_MAX:
-        case _MGMT_CODE_INVALID:
-                break;
-        }
-        return -EIO;
-}
-
 /* "device.node_address" -> "node_address": handlers print the store's field names. */
 static const char *strip_prefix(const char *field) {
         static const char *const prefixes[] = { "network.", "vendor.", "device." };
@@ -391,7 +363,7 @@ static int remote_call_timeout(Remote *r, MgmtRequest *q, usec_t timeout, MgmtRe
                 return log_error_errno(r->connect_error ?: -ECONNRESET,
                                        "Lost the connection to the broker: %m");
         *ret = TAKE_PTR(r->reply);
-        return code_errno((*ret)->error.code);
+        return mgmt_code_to_errno((*ret)->error.code);
 }
 
 static int remote_call(Remote *r, MgmtRequest *q, MgmtResponse **ret) {
@@ -1302,7 +1274,7 @@ int ctl_backend_remote_status(CtlBackend *b, MgmtStatus *ret) {
                 return log_error_errno(x, "Failed to wait for the answer: %m");
         if (r->reply) {
                 resp = TAKE_PTR(r->reply);
-                x = code_errno(resp->error.code);
+                x = mgmt_code_to_errno(resp->error.code);
                 if (x < 0)
                         return log_error_errno(x, "meshprovd refused the status request: %s",
                                                resp->error.message);
